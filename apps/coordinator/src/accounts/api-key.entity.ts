@@ -1,0 +1,41 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { AccountEntity } from './account.entity';
+
+/** An API key, stored as the SHA-256 of the secret; the secret itself is shown once at creation. */
+@Entity('api_key')
+export class ApiKeyEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid' })
+  accountId: string;
+
+  @ManyToOne(() => AccountEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: AccountEntity;
+
+  /** The first characters of the key, to tell keys apart in listings. */
+  @Column({ type: 'varchar', length: 16 })
+  prefix: string;
+
+  @Index('api_key_hash_uq', { unique: true })
+  @Column({ type: 'char', length: 64 })
+  keyHash: string;
+
+  @Column({ type: 'varchar', length: 100, default: 'default' })
+  label: string;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}

@@ -1,0 +1,31 @@
+import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { IsNotEmpty, MaxLength } from 'class-validator';
+
+@ObjectType('Account')
+export class AccountDto {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  name: string;
+
+  @Field()
+  createdAt: Date;
+}
+
+@InputType()
+export class CreateAccountInput {
+  @Field({ description: 'A display name for the account.' })
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
+}
+
+@ObjectType()
+export class CreateAccountPayload {
+  @Field(() => AccountDto)
+  account: AccountDto;
+
+  @Field({ description: 'The API key: send it as "Authorization: Bearer <key>". Shown only once.' })
+  apiKey: string;
+}

@@ -1,0 +1,67 @@
+/**
+ * Every error a user can cause, by feature. The message says what to fix; the code is stable for
+ * scripts. Anything that is not an AppError is a bug: logged once with its stack and reported as
+ * INTERNAL without details.
+ */
+export type AppErrorCode =
+  // auth
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'SIGNUP_CLOSED'
+  // input
+  | 'BAD_INPUT'
+  // jobs
+  | 'JOB_NOT_FOUND'
+  | 'JOB_ALREADY_FINISHED'
+  | 'UNKNOWN_JOB_KIND'
+  | 'IMAGE_NOT_ALLOWED'
+  | 'INPUT_NOT_FOUND'
+  | 'TOO_MANY_TASKS'
+  | 'LIMIT_EXCEEDED'
+  // blobs
+  | 'BLOB_NOT_FOUND'
+  | 'BLOB_TOO_LARGE'
+  | 'BLOB_HASH_MISMATCH'
+  | 'BLOB_BAD_DIGEST'
+  // providers
+  | 'PROVIDER_NOT_FOUND';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+    /** The input field at fault, when there is one. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+/** HTTP status for each code; exhaustive, so a new code fails to compile until it is mapped. */
+export function httpStatusOf(code: AppErrorCode): number {
+  switch (code) {
+    case 'UNAUTHENTICATED':
+      return 401;
+    case 'FORBIDDEN':
+    case 'SIGNUP_CLOSED':
+      return 403;
+    case 'JOB_NOT_FOUND':
+    case 'BLOB_NOT_FOUND':
+    case 'PROVIDER_NOT_FOUND':
+      return 404;
+    case 'JOB_ALREADY_FINISHED':
+      return 409;
+    case 'BLOB_TOO_LARGE':
+      return 413;
+    case 'BAD_INPUT':
+    case 'UNKNOWN_JOB_KIND':
+    case 'IMAGE_NOT_ALLOWED':
+    case 'INPUT_NOT_FOUND':
+    case 'TOO_MANY_TASKS':
+    case 'LIMIT_EXCEEDED':
+    case 'BLOB_HASH_MISMATCH':
+    case 'BLOB_BAD_DIGEST':
+      return 400;
+  }
+}

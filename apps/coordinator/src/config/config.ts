@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const MIB = 1024 * 1024;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** Every variable the coordinator reads, with its default. docs/operations.md lists them for operators. */
+const EnvSchema = z.object({
+  TESSERA_HOST: z.string().min(1).default('127.0.0.1'),
+  TESSERA_PORT: int(0, 65535).default(8080),
+  /** Public base URL agents and customers use (for links in logs and the CLI). */
+  TESSERA_PUBLIC_URL: z.url().optional(),
+  /** PostgreSQL connection string. Unset: an embedded PostgreSQL (PGlite) in the data directory. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  /** Run pending migrations at start-up. Default: only in the single-process embedded mode. */
+  TESSERA_MIGRATE_ON_START: bool.optional(),
+  TESSERA_DATA_DIR: z.string().min(1).default('.tessera/coordinator'),
+  TESSERA_BLOB_DIR: z.string().min(1).optional(),
+  TESSERA_MAX_BLOB_MB: int(1, 1024 * 1024).default(1024),
+  /** Images customers may name in jobs: comma-separated references. */
+  TESSERA_ALLOWED_IMAGES: list.default(['tessera/toolbox:1']),
+  TESSERA_MAX_TASKS_PER_JOB: int(1, 100_000).default(10_000),
+  TESSERA_MAX_TASK_TIMEOUT_SEC: int(1, 7 * 24 * 3600).default(6 * 3600),
+  TESSERA_LEASE_TTL_SEC: int(5, 3600).default(30),
+  TESSERA_HEARTBEAT_SEC: int(1, 600).default(10),
+  TESSERA_TASK_MAX_ATTEMPTS: int(1, 100).default(4),
+  /** Failures of one provider on one job after which the provider gets no more of that job's tasks. */
+  TESSERA_PROVIDER_JOB_FAILURE_LIMIT: int(1, 100).default(3),
+  /** Secret that signs agents' blob tokens; shared by all replicas. Unset: generated in the data dir. */
+  TESSERA_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** Identifies this coordinator in provider auth challenges; agents sign it. */
+  TESSERA_COORDINATOR_ID: z.string().min(1).max(100).default('tessera-local'),
+  /** Whether anyone may create an account through the API. */
+  TESSERA_OPEN_SIGNUP: bool.default(true),
+  TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+});
+
+export interface CoordinatorConfig {
+  host: string;
+  port: number;
+  publicUrl?: string;
+  database: { url?: string; poolSize: number; migrateOnStart: boolean };
+  dataDir: string;
+  blobs: { dir: string; maxBytes: number };
+  workloads: { allowedImages: string[]; maxTasksPerJob: number; maxTimeoutSec: number };
+  scheduler: {
+    leaseTtlMs: number;
+    heartbeatIntervalMs: number;
+    taskMaxAttempts: number;
+    providerJobFailureLimit: number;
+    /** How often each replica sweeps expired leases. */
+    sweepIntervalMs: number;
+  };
+  auth: { tokenSecret: string; coordinatorId: string; openSignup: boolean };
+  logLevel: string;
+  env: 'development' | 'production' | 'test';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the environment once. Throws ConfigError naming every bad variable at once, so an operator
+ * fixes them in one pass rather than one restart per mistake.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) =>
+          `${String(issue.path[0])}=${JSON.stringify(env[String(issue.path[0])] ?? '')}: ${issue.message}`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.TESSERA_HEARTBEAT_SEC * 2 > e.TESSERA_LEASE_TTL_SEC) {
+    problems.push(
+      `TESSERA_HEARTBEAT_SEC=${e.TESSERA_HEARTBEAT_SEC}: must be at most half of TESSERA_LEASE_TTL_SEC (${e.TESSERA_LEASE_TTL_SEC}) so one lost heartbeat does not expire a lease`,
+    );
+  }
+  if (e.NODE_ENV === 'production' && !e.TESSERA_TOKEN_SECRET) {
+    problems.push('TESSERA_TOKEN_SECRET: required in production (every replica must share it)');
+  }
+  if (e.NODE_ENV === 'production' && !e.DATABASE_URL) {
+    problems.push(
+      'DATABASE_URL: required in production (the embedded database is for a single laptop process)',
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const dataDir = resolve(e.TESSERA_DATA_DIR);
+  return {
+    host: e.TESSERA_HOST,
+    port: e.TESSERA_PORT,
+    publicUrl: e.TESSERA_PUBLIC_URL,
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      migrateOnStart: e.TESSERA_MIGRATE_ON_START ?? !e.DATABASE_URL,
+    },
+    dataDir,
+    blobs: {
+      dir: resolve(e.TESSERA_BLOB_DIR ?? join(dataDir, 'blobs')),
+      maxBytes: e.TESSERA_MAX_BLOB_MB * MIB,
+    },
+    workloads: {
+      allowedImages: e.TESSERA_ALLOWED_IMAGES,
+      maxTasksPerJob: e.TESSERA_MAX_TASKS_PER_JOB,
+      maxTimeoutSec: e.TESSERA_MAX_TASK_TIMEOUT_SEC,
+    },
+    scheduler: {
+      leaseTtlMs: e.TESSERA_LEASE_TTL_SEC * 1000,
+      heartbeatIntervalMs: e.TESSERA_HEARTBEAT_SEC * 1000,
+      taskMaxAttempts: e.TESSERA_TASK_MAX_ATTEMPTS,
+      providerJobFailureLimit: e.TESSERA_PROVIDER_JOB_FAILURE_LIMIT,
+      sweepIntervalMs: Math.min(5000, (e.TESSERA_LEASE_TTL_SEC * 1000) / 4),
+    },
+    auth: {
+      tokenSecret: e.TESSERA_TOKEN_SECRET ?? localSecret(dataDir),
+      coordinatorId: e.TESSERA_COORDINATOR_ID,
+      openSignup: e.TESSERA_OPEN_SIGNUP,
+    },
+    logLevel: e.TESSERA_LOG_LEVEL,
+    env: e.NODE_ENV,
+  };
+}
+
+/** A secret generated once per data directory, for single-process development setups. */
+function localSecret(dataDir: string): string {
+  const path = join(dataDir, 'token-secret');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(path, secret, { mode: 0o600 });
+  return secret;
+}
+
+export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');

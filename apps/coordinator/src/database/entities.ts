@@ -1,0 +1,20 @@
+import { AccountEntity } from '../accounts/account.entity';
+import { ApiKeyEntity } from '../accounts/api-key.entity';
+import { BlobEntity, BlobGrantEntity } from '../blobs/blob.entity';
+import { AttemptEntity } from '../jobs/attempt.entity';
+import { JobProviderFailureEntity } from '../jobs/job-provider-failure.entity';
+import { JobEntity } from '../jobs/job.entity';
+import { TaskEntity } from '../jobs/task.entity';
+import { ProviderEntity } from '../providers/provider.entity';
+
+export const ENTITIES = [
+  AccountEntity,
+  ApiKeyEntity,
+  ProviderEntity,
+  JobEntity,
+  TaskEntity,
+  AttemptEntity,
+  JobProviderFailureEntity,
+  BlobEntity,
+  BlobGrantEntity,
+];

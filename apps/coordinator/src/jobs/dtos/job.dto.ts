@@ -1,0 +1,149 @@
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import GraphQLJSON from 'graphql-type-json';
+import { AttemptState, JobState, TaskState } from '../job-state';
+
+registerEnumType(JobState, { name: 'JobState' });
+registerEnumType(TaskState, { name: 'TaskState' });
+registerEnumType(AttemptState, { name: 'AttemptState' });
+
+@ObjectType('OutputFile', { description: 'A result file, downloadable at /v1/blobs/{sha256}.' })
+export class OutputFileDto {
+  @Field()
+  path: string;
+  @Field()
+  sha256: string;
+  @Field(() => Float, { description: 'Bytes.' })
+  size: number;
+}
+
+@ObjectType('Progress')
+export class ProgressDto {
+  @Field(() => Int)
+  tasksDone: number;
+  @Field(() => Int)
+  tasksTotal: number;
+  @Field(() => Float, { description: 'tasksDone / tasksTotal, 0..1.' })
+  fraction: number;
+}
+
+@ObjectType('JobError')
+export class JobErrorDto {
+  @Field()
+  code: string;
+  @Field()
+  message: string;
+}
+
+@ObjectType('Job')
+export class JobDto {
+  @Field(() => ID)
+  id: string;
+  @Field()
+  kind: string;
+  @Field(() => String, { nullable: true })
+  name: string | null;
+  @Field(() => JobState)
+  state: JobState;
+  @Field(() => GraphQLJSON, { description: 'The validated parameters, with defaults filled in.' })
+  params: Record<string, unknown>;
+  @Field(() => Int)
+  priority: number;
+  @Field(() => ProgressDto)
+  progress: ProgressDto;
+  @Field(() => [OutputFileDto], { description: 'Merged outputs; filled when the job completes.' })
+  outputs: OutputFileDto[];
+  @Field(() => JobErrorDto, { nullable: true })
+  error: JobErrorDto | null;
+  @Field(() => GraphQLISODateTime)
+  createdAt: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  startedAt: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  finishedAt: Date | null;
+}
+
+@ObjectType('ProviderRef')
+export class ProviderRefDto {
+  @Field(() => ID)
+  id: string;
+  @Field({ description: "The provider's Solana address." })
+  address: string;
+  @Field(() => String, { nullable: true })
+  name: string | null;
+}
+
+@ObjectType('Attempt', { description: 'One execution of a task by one provider.' })
+export class AttemptDto {
+  @Field(() => ID)
+  id: string;
+  @Field(() => Int)
+  number: number;
+  @Field(() => AttemptState)
+  state: AttemptState;
+  @Field(() => ID)
+  providerId: string;
+  @Field(() => GraphQLISODateTime)
+  leasedAt: Date;
+  @Field(() => GraphQLISODateTime)
+  leaseExpiresAt: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  startedAt: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  finishedAt: Date | null;
+  @Field(() => Int, { nullable: true, description: 'Milliseconds from start to finish.' })
+  durationMs: number | null;
+  @Field(() => Int, { nullable: true })
+  exitCode: number | null;
+  @Field(() => String, { nullable: true })
+  failureCode: string | null;
+  @Field(() => String, { nullable: true })
+  failureMessage: string | null;
+  @Field({ description: 'The last 8 KiB of the container output.' })
+  logTail: string;
+}
+
+@ObjectType('Task')
+export class TaskDto {
+  @Field(() => ID)
+  id: string;
+  @Field(() => ID)
+  jobId: string;
+  @Field(() => Int)
+  index: number;
+  @Field(() => TaskState)
+  state: TaskState;
+  @Field()
+  image: string;
+  @Field(() => Float)
+  cpus: number;
+  @Field(() => Float)
+  memoryBytes: number;
+  @Field(() => Int)
+  gpus: number;
+  @Field(() => Int, { description: 'Leases taken so far.' })
+  attemptCount: number;
+  @Field(() => Int)
+  maxAttempts: number;
+  @Field(() => [OutputFileDto], { nullable: true })
+  outputs: OutputFileDto[] | null;
+  @Field(() => JobErrorDto, { nullable: true })
+  error: JobErrorDto | null;
+}
+
+@ObjectType('QueueDepth')
+export class QueueDepthDto {
+  @Field()
+  kind: string;
+  @Field(() => Int)
+  queued: number;
+  @Field(() => Int, { description: 'Leased or running.' })
+  running: number;
+}
+
+@ObjectType('JobEvent', { description: 'Pushed when a job or one of its tasks changes state.' })
+export class JobEventDto {
+  @Field(() => JobDto)
+  job: JobDto;
+  @Field(() => TaskDto, { nullable: true, description: 'The task that changed, when a task did.' })
+  task: TaskDto | null;
+}

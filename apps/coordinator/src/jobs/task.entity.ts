@@ -1,0 +1,100 @@
+import type { OutputFile } from '@tessera/protocol';
+import type { TaskInput } from '@tessera/workloads';
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { bigintNumber } from '../database/transformers';
+import { JobEntity } from './job.entity';
+import { TaskState } from './job-state';
+
+/**
+ * A unit one provider executes. Guarantee: at most one attempt of a task is active at a time
+ * (`currentAttemptId`), and at most one attempt is ever accepted.
+ */
+@Entity('task')
+@Index('task_job_index_uq', ['jobId', 'index'], { unique: true })
+// Partial indexes the claim query walks; created by migration (TypeORM cannot describe them).
+@Index('task_queue_idx', { synchronize: false })
+@Index('task_queue_image_idx', { synchronize: false })
+export class TaskEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid' })
+  jobId: string;
+
+  @ManyToOne(() => JobEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'job_id' })
+  job?: JobEntity;
+
+  @Column({ type: 'int' })
+  index: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  kind: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  state: TaskState;
+
+  @Column({ type: 'jsonb' })
+  params: Record<string, unknown>;
+
+  @Column({ type: 'varchar', length: 300 })
+  image: string;
+
+  @Column({ type: 'real' })
+  reqCpus: number;
+
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  reqMemoryBytes: number;
+
+  @Column({ type: 'int' })
+  reqGpus: number;
+
+  @Column({ type: 'bigint', transformer: bigintNumber })
+  reqVramBytes: number;
+
+  @Column({ type: 'int' })
+  timeoutSec: number;
+
+  @Column({ type: 'jsonb' })
+  inputs: TaskInput[];
+
+  @Column({ type: 'int', default: 0 })
+  priority: number;
+
+  /** Leases taken so far; the task fails once this reaches maxAttempts and the last one failed. */
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ type: 'int' })
+  maxAttempts: number;
+
+  @Column({ type: 'uuid', nullable: true })
+  currentAttemptId: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  outputs: OutputFile[] | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  errorCode: string | null;
+
+  @Column({ type: 'varchar', length: 2000, nullable: true })
+  errorMessage: string | null;
+
+  /** When the task last entered the queue: FIFO order among equal priorities. */
+  @Column({ type: 'timestamptz' })
+  queuedAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

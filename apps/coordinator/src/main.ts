@@ -1,0 +1,43 @@
+import { ConfigError, loadConfig } from './config/config';
+import { JsonLogger } from './logging/json-logger';
+import { startCoordinator } from './bootstrap';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tessera-coordinator: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = new JsonLogger(config.logLevel);
+  const coordinator = await startCoordinator(config, logger);
+  logger.log(
+    {
+      msg: 'coordinator listening',
+      url: config.publicUrl ?? coordinator.url,
+      graphql: `${coordinator.url}/graphql`,
+    },
+    'Main',
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ msg: 'shutting down', signal }, 'Main');
+    await coordinator.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `tessera-coordinator: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Capabilities } from '@tessera/protocol';
+import { DataSource, In } from 'typeorm';
+import { ProviderEntity } from './provider.entity';
+
+export interface ProviderStats {
+  providerId: string;
+  succeeded: number;
+  failed: number;
+  expired: number;
+}
+
+@Injectable()
+export class ProvidersRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Registers a provider on its first authenticated connection, or refreshes it on later ones. */
+  async upsertConnected(
+    address: string,
+    name: string | null,
+    capabilities: Capabilities,
+    agentVersion: string,
+  ): Promise<ProviderEntity> {
+    const rows: { id: string }[] = await this.db.query(
+      `INSERT INTO provider (address, name, capabilities, agent_version, last_seen_at, connected_at)
+       VALUES ($1, $2, $3, $4, now(), now())
+       ON CONFLICT (address) DO UPDATE SET name = COALESCE(EXCLUDED.name, provider.name), capabilities = EXCLUDED.capabilities,
+         agent_version = EXCLUDED.agent_version, last_seen_at = now(), connected_at = now()
+       RETURNING id`,
+      [address, name, JSON.stringify(capabilities), agentVersion],
+    );
+    return (await this.db.getRepository(ProviderEntity).findOneBy({ id: rows[0].id })) as ProviderEntity;
+  }
+
+  async updateCapabilities(id: string, capabilities: Capabilities): Promise<void> {
+    await this.db.query(`UPDATE provider SET capabilities = $2, last_seen_at = now() WHERE id = $1`, [
+      id,
+      JSON.stringify(capabilities),
+    ]);
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.db.query(`UPDATE provider SET last_seen_at = now() WHERE id = $1`, [id]);
+  }
+
+  async markDisconnected(id: string, connectedAt: Date | undefined): Promise<void> {
+    await this.db.query(
+      `UPDATE provider SET connected_at = NULL, last_seen_at = now() WHERE id = $1 AND ($2::timestamptz IS NULL OR connected_at <= $2)`,
+      [id, connectedAt ?? null],
+    );
+  }
+
+  findById(id: string): Promise<ProviderEntity | null> {
+    return this.db.getRepository(ProviderEntity).findOneBy({ id });
+  }
+
+  findByIds(ids: readonly string[]): Promise<ProviderEntity[]> {
+    return this.db.getRepository(ProviderEntity).findBy({ id: In([...ids]) });
+  }
+
+  list(opts: { onlineSinceMs?: number; limit: number }): Promise<ProviderEntity[]> {
+    const qb = this.db
+      .getRepository(ProviderEntity)
+      .createQueryBuilder('p')
+      .orderBy('p.lastSeenAt', 'DESC')
+      .limit(opts.limit);
+    if (opts.onlineSinceMs !== undefined) {
+      qb.where('p.connectedAt IS NOT NULL AND p.lastSeenAt > :since', {
+        since: new Date(Date.now() - opts.onlineSinceMs),
+      });
+    }
+    return qb.getMany();
+  }
+
+  async stats(ids: readonly string[]): Promise<ProviderStats[]> {
+    if (ids.length === 0) return [];
+    const rows: { providerId: string; succeeded: string; failed: string; expired: string }[] =
+      await this.db.query(
+        `SELECT provider_id AS "providerId",
+              count(*) FILTER (WHERE state = 'SUCCEEDED') AS succeeded,
+              count(*) FILTER (WHERE state = 'FAILED') AS failed,
+              count(*) FILTER (WHERE state = 'EXPIRED') AS expired
+         FROM attempt WHERE provider_id = ANY($1::uuid[]) GROUP BY provider_id`,
+        [ids],
+      );
+    return rows.map((r) => ({
+      providerId: r.providerId,
+      succeeded: Number(r.succeeded),
+      failed: Number(r.failed),
+      expired: Number(r.expired),
+    }));
+  }
+}

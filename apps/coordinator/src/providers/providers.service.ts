@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Capabilities } from '@tessera/protocol';
+import { Actor } from '../auth/actor';
+import { AppError } from '../common/app-error';
+import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
+import { ProviderDto } from './dtos/provider.dto';
+import { ProviderEntity } from './provider.entity';
+import { ProviderStats, ProvidersRepository } from './providers.repository';
+
+@Injectable()
+export class ProvidersService {
+  constructor(
+    private readonly providers: ProvidersRepository,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  /** A provider is online while connected and heard from within three heartbeat intervals. */
+  private get onlineWindowMs(): number {
+    return this.config.scheduler.heartbeatIntervalMs * 3;
+  }
+
+  connected(
+    address: string,
+    name: string | null,
+    capabilities: Capabilities,
+    agentVersion: string,
+  ): Promise<ProviderEntity> {
+    return this.providers.upsertConnected(address, name, capabilities, agentVersion);
+  }
+
+  updateCapabilities(providerId: string, capabilities: Capabilities): Promise<void> {
+    return this.providers.updateCapabilities(providerId, capabilities);
+  }
+
+  touch(providerId: string): Promise<void> {
+    return this.providers.touch(providerId);
+  }
+
+  /** Clears the connected mark unless a newer connection (maybe on another replica) has set it since. */
+  disconnected(providerId: string, connectedAt: Date | undefined): Promise<void> {
+    return this.providers.markDisconnected(providerId, connectedAt);
+  }
+
+  /** The market's providers are public, as on Akash or Render: anyone may list them. */
+  async list(_actor: Actor, opts: { onlineOnly: boolean; limit: number }): Promise<ProviderDto[]> {
+    const rows = await this.providers.list({
+      onlineSinceMs: opts.onlineOnly ? this.onlineWindowMs : undefined,
+      limit: opts.limit,
+    });
+    return rows.map((p) => this.toDto(p));
+  }
+
+  async get(_actor: Actor, id: string): Promise<ProviderDto> {
+    const provider = /^[0-9a-f-]{36}$/i.test(id) ? await this.providers.findById(id) : null;
+    if (!provider) throw new AppError('PROVIDER_NOT_FOUND', `no provider ${id}`);
+    return this.toDto(provider);
+  }
+
+  async byIds(ids: readonly string[]): Promise<ProviderEntity[]> {
+    return this.providers.findByIds(ids);
+  }
+
+  stats(ids: readonly string[]): Promise<ProviderStats[]> {
+    return this.providers.stats(ids);
+  }
+
+  toDto(p: ProviderEntity): ProviderDto {
+    const c = p.capabilities;
+    return {
+      id: p.id,
+      address: p.address,
+      name: p.name,
+      online: p.connectedAt !== null && Date.now() - p.lastSeenAt.getTime() < this.onlineWindowMs,
+      lastSeenAt: p.lastSeenAt,
+      firstSeenAt: p.firstSeenAt,
+      agentVersion: p.agentVersion,
+      cpuCores: c.cpu.cores,
+      memoryBytes: c.memoryBytes,
+      diskFreeBytes: c.diskFreeBytes,
+      gpus: c.gpus.map((g) => ({
+        name: g.name,
+        vramBytes: g.vramBytes,
+        driverVersion: g.driverVersion,
+        computeCapability: g.computeCapability ?? null,
+      })),
+      dockerVersion: c.docker.version,
+      kinds: c.kinds,
+      slots: c.slots,
+      images: c.images,
+      banned: p.bannedAt !== null,
+    };
+  }
+}

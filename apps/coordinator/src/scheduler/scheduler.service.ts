@@ -1,0 +1,243 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Capabilities, Lease, TaskCompletedMessage, TaskFailedMessage } from '@tessera/protocol';
+import { EntityManager } from 'typeorm';
+import { BlobsRepository } from '../blobs/blobs.repository';
+import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
+import { EVENT_BUS, EventBus } from '../events/event-bus';
+import { JobState } from '../jobs/job-state';
+import { JobsRepository } from '../jobs/jobs.repository';
+import { MetricsService } from '../health/metrics.service';
+import { WorkloadRegistry } from '../workloads/workloads.module';
+import { GatewayError } from './gateway-error';
+import { LeasedTaskRow, LeasesRepository, LockedAttempt, ProviderFit } from './leases.repository';
+
+export function fitOf(capabilities: Capabilities): ProviderFit {
+  return {
+    kinds: capabilities.kinds,
+    cpus: capabilities.cpu.cores,
+    memoryBytes: capabilities.memoryBytes,
+    gpus: capabilities.gpus.length,
+    vramBytes: capabilities.gpus.length ? Math.min(...capabilities.gpus.map((g) => g.vramBytes)) : 0,
+    images: capabilities.images,
+  };
+}
+
+/**
+ * Leases and outcomes: what happens when an agent claims, starts, heartbeats, completes or fails a
+ * task, and when a lease runs out. Every method takes the acting provider first and only ever
+ * touches attempts that provider holds.
+ */
+@Injectable()
+export class SchedulerService {
+  private readonly logger = new Logger(SchedulerService.name);
+
+  constructor(
+    private readonly leases: LeasesRepository,
+    private readonly jobs: JobsRepository,
+    private readonly blobs: BlobsRepository,
+    private readonly workloads: WorkloadRegistry,
+    private readonly metrics: MetricsService,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  /** Leases the best fitting queued task to the provider, or undefined when none fits. */
+  async claim(providerId: string, capabilities: Capabilities): Promise<Lease | undefined> {
+    const { leaseTtlMs, providerJobFailureLimit } = this.config.scheduler;
+    const row = await this.leases.claim(providerId, fitOf(capabilities), leaseTtlMs, providerJobFailureLimit);
+    if (!row) return undefined;
+    this.metrics.tasksLeased.inc({ kind: row.kind });
+    this.publishTask(row.jobId, row.accountId, row.taskId);
+    return this.toLease(row, capabilities);
+  }
+
+  private toLease(row: LeasedTaskRow, capabilities: Capabilities): Lease {
+    const plugin = this.workloads.get(row.kind);
+    const container = plugin.containerSpec(
+      {
+        index: row.index,
+        params: row.params,
+        image: row.image,
+        requirements: {
+          cpus: row.reqCpus,
+          memoryBytes: row.reqMemoryBytes,
+          gpus: row.reqGpus,
+          vramBytes: row.reqVramBytes,
+        },
+        timeoutSec: row.timeoutSec,
+        inputs: row.inputs,
+      },
+      { cpuCores: capabilities.cpu.cores, memoryBytes: capabilities.memoryBytes, gpus: capabilities.gpus },
+    );
+    return {
+      attemptId: row.attemptId,
+      taskId: row.taskId,
+      jobId: row.jobId,
+      kind: row.kind,
+      leaseExpiresAt: new Date(row.leaseExpiresAt).toISOString(),
+      container,
+    };
+  }
+
+  async started(providerId: string, attemptId: string): Promise<void> {
+    const started = await this.leases.markStarted(attemptId, providerId);
+    if (!started) throw new GatewayError('NOT_LEASED', `attempt ${attemptId} is not leased to you`);
+    this.publishTask(started.jobId, started.accountId, started.taskId);
+  }
+
+  /** Renews the listed leases the provider still holds; the rest are revoked (stop working on them). */
+  async heartbeat(
+    providerId: string,
+    attemptIds: string[],
+  ): Promise<{
+    renewed: { attemptId: string; leaseExpiresAt: string }[];
+    revoked: { attemptId: string; reason: string }[];
+  }> {
+    const renewed = await this.leases.renew(providerId, attemptIds, this.config.scheduler.leaseTtlMs);
+    const held = new Set(renewed.map((r) => r.id));
+    return {
+      renewed: renewed.map((r) => ({
+        attemptId: r.id,
+        leaseExpiresAt: new Date(r.leaseExpiresAt).toISOString(),
+      })),
+      revoked: attemptIds
+        .filter((id) => !held.has(id))
+        .map((attemptId) => ({ attemptId, reason: 'the lease expired or the task was cancelled' })),
+    };
+  }
+
+  /**
+   * Accepts a finished attempt: every output must already be in the blob store with the declared
+   * size. Idempotent: reporting the same success twice (after a reconnect) is acknowledged again.
+   * Guarantee: at most one attempt per task is accepted, because only the task's current attempt
+   * can succeed and the task row is locked while it does.
+   */
+  async complete(providerId: string, msg: TaskCompletedMessage): Promise<void> {
+    const outcome = await this.leases.withLockedAttempt(msg.attemptId, providerId, async (tx, a) => {
+      if (a.attemptState === 'SUCCEEDED') return 'duplicate' as const;
+      this.assertLive(a);
+      const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
+      const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
+      if (missing) {
+        throw new GatewayError(
+          'OUTPUT_MISSING',
+          `output ${missing.path} (${missing.sha256}, ${missing.size} bytes) was not uploaded`,
+        );
+      }
+      await this.leases.succeedAttempt(tx, a, msg.outputs, new Date(msg.startedAt), new Date(msg.finishedAt));
+      await this.blobs.grantIn(
+        tx,
+        msg.outputs.map((o) => o.sha256),
+        a.accountId,
+      );
+      const progress = await this.leases.countTaskDone(tx, a.jobId);
+      const jobCompleted = progress.tasksDone >= progress.tasksTotal && (await this.completeJob(tx, a.jobId));
+      return { a, jobCompleted };
+    });
+    if (outcome === undefined) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
+    if (outcome === 'duplicate') return;
+    this.metrics.tasksCompleted.inc({ outcome: 'accepted' });
+    this.publishTask(outcome.a.jobId, outcome.a.accountId, outcome.a.taskId);
+    if (outcome.jobCompleted) this.logger.log({ msg: 'job completed', jobId: outcome.a.jobId });
+  }
+
+  private async completeJob(tx: EntityManager, jobId: string): Promise<boolean> {
+    const job = await this.jobs.lock(tx, jobId);
+    if (!job || job.state !== JobState.RUNNING) return false;
+    const outputs = this.workloads.get(job.kind).merge(job.params, await this.jobs.taskOutputs(tx, jobId));
+    return this.jobs.complete(tx, jobId, outputs);
+  }
+
+  /** Records a failed attempt; the task is retried elsewhere or, past its attempt limit, fails the job. */
+  async fail(providerId: string, msg: TaskFailedMessage): Promise<void> {
+    const outcome = await this.leases.withLockedAttempt(msg.attemptId, providerId, async (tx, a) => {
+      // Already settled (cancelled by the coordinator, expired, or a repeated report): nothing to do.
+      if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') return 'settled' as const;
+      const failure = { code: msg.code, message: msg.message, exitCode: msg.exitCode };
+      const cancelled = await this.settleFailure(tx, a, 'FAILED', failure, msg.code !== 'CANCELLED');
+      return { a, cancelled };
+    });
+    if (outcome === undefined) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
+    if (outcome === 'settled') return;
+    this.metrics.tasksCompleted.inc({ outcome: 'failed' });
+    this.afterSettle(outcome.a, outcome.cancelled);
+  }
+
+  /** Ends one expired lease (called by the sweeper); false when another replica got there first. */
+  async expire(attemptId: string, providerId: string): Promise<boolean> {
+    const outcome = await this.leases.withLockedAttempt(attemptId, providerId, async (tx, a) => {
+      if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') return undefined;
+      const message = `the agent stopped heartbeating (lease of ${this.config.scheduler.leaseTtlMs / 1000} s ran out)`;
+      const cancelled = await this.settleFailure(tx, a, 'EXPIRED', { code: 'LEASE_EXPIRED', message }, true);
+      return { a, cancelled };
+    });
+    if (!outcome) return false;
+    this.metrics.leasesExpired.inc();
+    this.logger.warn({ msg: 'lease expired', attemptId, providerId, taskId: outcome.a.taskId });
+    this.afterSettle(outcome.a, outcome.cancelled);
+    return true;
+  }
+
+  /**
+   * Shared by failure and expiry: end the attempt; if it was the task's live attempt, count it
+   * against the provider and either re-queue the task or, when it has used all its attempts, fail
+   * it and its job. Returns attempts of the job on other providers that must now be cancelled.
+   */
+  private async settleFailure(
+    tx: EntityManager,
+    a: LockedAttempt,
+    state: 'FAILED' | 'EXPIRED',
+    failure: { code: string; message: string; exitCode?: number },
+    blameProvider: boolean,
+  ): Promise<{ id: string; providerId: string }[]> {
+    await this.leases.endAttempt(tx, a.attemptId, state, failure);
+    if (a.currentAttemptId !== a.attemptId || (a.taskState !== 'LEASED' && a.taskState !== 'RUNNING'))
+      return [];
+    if (blameProvider) await this.leases.recordProviderFailure(tx, a.jobId, a.providerId);
+    if (a.attempts < a.maxAttempts) {
+      await this.leases.requeueTask(tx, a.taskId);
+      return [];
+    }
+    const reason = `task ${a.taskIndex} failed ${a.attempts} times; last: ${failure.code}: ${failure.message}`;
+    await this.leases.failTask(tx, a.taskId, 'TASK_FAILED', reason);
+    const { liveAttempts } = await this.jobs.end(tx, a.jobId, JobState.FAILED, {
+      code: 'TASK_FAILED',
+      message: reason,
+    });
+    return liveAttempts;
+  }
+
+  private afterSettle(a: LockedAttempt, cancelled: { id: string; providerId: string }[]): void {
+    this.publishTask(a.jobId, a.accountId, a.taskId);
+    for (const attempt of cancelled) {
+      this.events.publish({
+        type: 'attempt.cancel',
+        providerId: attempt.providerId,
+        attemptId: attempt.id,
+        reason: 'the job failed',
+      });
+    }
+    this.events.publish({ type: 'work.queued', kind: 'any' });
+  }
+
+  private assertLive(a: LockedAttempt): void {
+    if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') {
+      throw new GatewayError(
+        'NOT_LEASED',
+        `attempt ${a.attemptId} is ${a.attemptState.toLowerCase()}, its result is not accepted`,
+      );
+    }
+    if (a.currentAttemptId !== a.attemptId) {
+      throw new GatewayError('NOT_LEASED', `attempt ${a.attemptId} is no longer the task's live attempt`);
+    }
+  }
+
+  async appendLog(providerId: string, attemptId: string, text: string): Promise<void> {
+    await this.leases.appendLog(attemptId, providerId, text, 8192);
+  }
+
+  private publishTask(jobId: string, accountId: string, taskId: string): void {
+    this.events.publish({ type: 'task.updated', jobId, accountId, taskId });
+    this.events.publish({ type: 'job.updated', jobId, accountId });
+  }
+}

@@ -1,0 +1,44 @@
+import { Global, Module } from '@nestjs/common';
+import { createWorkloadRegistry, WorkloadPlugin, WorkloadPolicy } from '@tessera/workloads';
+import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
+import { AppError } from '../common/app-error';
+
+export const WORKLOAD_POLICY = Symbol('WORKLOAD_POLICY');
+
+/** The job kinds this coordinator serves, from libs/workloads. */
+export class WorkloadRegistry {
+  constructor(private readonly plugins: ReadonlyMap<string, WorkloadPlugin>) {}
+
+  get(kind: string): WorkloadPlugin {
+    const plugin = this.plugins.get(kind);
+    if (!plugin) {
+      throw new AppError(
+        'UNKNOWN_JOB_KIND',
+        `unknown job kind "${kind}" (known: ${[...this.plugins.keys()].join(', ')})`,
+      );
+    }
+    return plugin;
+  }
+
+  kinds(): string[] {
+    return [...this.plugins.keys()];
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: WorkloadRegistry, useFactory: () => new WorkloadRegistry(createWorkloadRegistry()) },
+    {
+      provide: WORKLOAD_POLICY,
+      inject: [COORDINATOR_CONFIG],
+      useFactory: (c: CoordinatorConfig): WorkloadPolicy => ({
+        allowedImages: c.workloads.allowedImages,
+        maxTasksPerJob: c.workloads.maxTasksPerJob,
+        maxTimeoutSec: c.workloads.maxTimeoutSec,
+      }),
+    },
+  ],
+  exports: [WorkloadRegistry, WORKLOAD_POLICY],
+})
+export class WorkloadsModule {}

@@ -1,0 +1,2 @@
+export * from './keypair';
+export * from './hashing';

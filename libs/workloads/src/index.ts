@@ -1,0 +1,3 @@
+export * from './workload';
+export * from './registry';
+export * from './container/container.workload';
