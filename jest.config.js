@@ -18,6 +18,7 @@ const moduleNameMapper = {
   '^@tessera/protocol$': '<rootDir>/libs/protocol/src',
   '^@tessera/workloads$': '<rootDir>/libs/workloads/src',
   '^@tessera/crypto$': '<rootDir>/libs/crypto/src',
+  '^@tessera/testing$': '<rootDir>/libs/testing/src',
 };
 const base = {
   transform: { '^.+\\.ts$': swc },
@@ -34,14 +35,13 @@ module.exports = {
       ...base,
       displayName: 'medium',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/medium.ts'],
     },
     {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 300_000,
-      maxWorkers: 1,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/e2e.ts'],
     },
   ],
 };

@@ -1,11 +1,12 @@
 import type { OutputFile } from '@tessera/protocol';
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { ProviderEntity } from '../providers/provider.entity';
 import { AttemptState } from './job-state';
 import { TaskEntity } from './task.entity';
 
 /** One execution of a task by one provider: its lease, timings, logs and outcome. */
 @Entity('attempt')
+@Check('attempt_state_ck', `"state" IN ('LEASED','RUNNING','SUCCEEDED','FAILED','EXPIRED','CANCELLED')`)
 @Index('attempt_task_idx', ['taskId'])
 @Index('attempt_provider_idx', ['providerId', 'leasedAt'])
 // Partial index over live leases, for the expiry sweep; created by migration.

@@ -1,5 +1,6 @@
 import type { OutputFile } from '@tessera/protocol';
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -14,6 +15,7 @@ import { JobState } from './job-state';
 
 /** What a customer asked for. Its tasks do the work; its outputs are theirs merged in task order. */
 @Entity('job')
+@Check('job_state_ck', `"state" IN ('QUEUED','RUNNING','COMPLETED','FAILED','CANCELLED')`)
 @Index('job_account_created_idx', ['accountId', 'createdAt'])
 export class JobEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -1,6 +1,7 @@
 import type { OutputFile } from '@tessera/protocol';
 import type { TaskInput } from '@tessera/workloads';
 import {
+  Check,
   Column,
   Entity,
   Index,
@@ -18,6 +19,10 @@ import { TaskState } from './job-state';
  * (`currentAttemptId`), and at most one attempt is ever accepted.
  */
 @Entity('task')
+@Check(
+  'task_state_ck',
+  `"state" IN ('QUEUED','LEASED','RUNNING','SUBMITTED','VERIFYING','ACCEPTED','REJECTED','FAILED','CANCELLED')`,
+)
 @Index('task_job_index_uq', ['jobId', 'index'], { unique: true })
 // Partial indexes the claim query walks; created by migration (TypeORM cannot describe them).
 @Index('task_queue_idx', { synchronize: false })

@@ -70,8 +70,9 @@ export class LeasesRepository {
    * Leases the best queued task that fits, in one statement: pick (FOR UPDATE SKIP LOCKED, so
    * concurrent claimers never wait on or take the same row), mark LEASED, create the attempt, and
    * move the job to RUNNING on its first lease. Preference: tasks on an image the host already has,
-   * then priority, then queue order. `(A LIMIT 1) UNION ALL (B LIMIT 1) LIMIT 1` runs B only when A
-   * found nothing, so the fallback branch locks nothing when the preferred one succeeds.
+   * then priority, then queue order. `A UNION ALL B LIMIT 1` runs B only when A found nothing (Append
+   * runs its children in order and the Limit stops pulling), so the fallback branch locks nothing
+   * when the preferred one succeeds; the scheduler test checks the plan says so.
    */
   async claim(
     providerId: string,
@@ -81,11 +82,11 @@ export class LeasesRepository {
   ): Promise<LeasedTaskRow | undefined> {
     const rows: LeasedTaskRow[] = await this.db.query(
       `WITH picked AS (
-         (SELECT id FROM task WHERE ${FITS} AND image = ANY($7::text[])
-           ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+         SELECT id FROM (SELECT id FROM task WHERE ${FITS} AND image = ANY($7::text[])
+                          ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) preferred
          UNION ALL
-         (SELECT id FROM task WHERE ${FITS}
-           ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+         SELECT id FROM (SELECT id FROM task WHERE ${FITS}
+                          ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) any_fit
          LIMIT 1
        ), leased AS (
          UPDATE task t SET state = 'LEASED', attempts = t.attempts + 1, current_attempt_id = gen_random_uuid(),

@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '@tessera/crypto';
+import { Ed25519Keypair } from '@tessera/crypto';
+import { testCapabilities } from '@tessera/testing';
+import type { Capabilities } from '@tessera/protocol';
+import { DataSource } from 'typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { startTestCoordinator, TestCoordinator } from '../../test/coordinator-harness';
+import { AccountsService } from '../accounts/accounts.service';
+import { Actor, ANONYMOUS } from '../auth/actor';
+import { BlobsRepository } from '../blobs/blobs.repository';
+import { JobState } from '../jobs/job-state';
+import { JobsService } from '../jobs/jobs.service';
+import { ProvidersService } from '../providers/providers.service';
+import { LeaseSweeperService } from './lease-sweeper.service';
+import { GatewayError } from './gateway-error';
+import { SchedulerService } from './scheduler.service';
+
+describe('SchedulerService on PostgreSQL', () => {
+  let env: TestCoordinator;
+  let sut: SchedulerService;
+  let jobs: JobsService;
+  let db: DataSource;
+  let customer: Actor;
+
+  beforeAll(async () => {
+    env = await startTestCoordinator({
+      TESSERA_ALLOWED_IMAGES: 'tessera/toolbox:1,tessera/other:1',
+      TESSERA_TASK_MAX_ATTEMPTS: '2',
+    });
+    sut = env.get(SchedulerService);
+    jobs = env.get(JobsService);
+    db = env.get(getDataSourceToken());
+    const { account } = await env
+      .get<AccountsService>(AccountsService)
+      .createAccount(ANONYMOUS, 'scheduler-test');
+    customer = { kind: 'account', accountId: account.id };
+  });
+  afterAll(() => env.stop());
+
+  async function provider(
+    capabilities: Capabilities = testCapabilities(),
+  ): Promise<{ id: string; capabilities: Capabilities }> {
+    const p = await env
+      .get<ProvidersService>(ProvidersService)
+      .connected(Ed25519Keypair.generate().address, null, capabilities, 'test');
+    return { id: p.id, capabilities };
+  }
+
+  function submit(params: Record<string, unknown>) {
+    return jobs.submit(customer, 'container', { image: 'tessera/toolbox:1', command: ['true'], ...params });
+  }
+
+  async function drainQueue(): Promise<void> {
+    await db.query(`UPDATE task SET state = 'CANCELLED' WHERE state = 'QUEUED'`);
+  }
+
+  async function output(): Promise<{ path: string; sha256: string; size: number }> {
+    const bytes = randomBytes(32);
+    const sha256 = sha256Hex(bytes);
+    await env.get<BlobsRepository>(BlobsRepository).recordUpload(sha256, bytes.length);
+    return { path: 'result.bin', sha256, size: bytes.length };
+  }
+
+  const now = () => new Date().toISOString();
+
+  it('leases each task exactly once to concurrent claimers', async () => {
+    await drainQueue();
+    const job = await submit({ tasks: 120 });
+    const claimers = await Promise.all([1, 2, 3, 4].map(() => provider()));
+    const leased: string[] = [];
+    await Promise.all(
+      claimers.map(async (p) => {
+        for (;;) {
+          const lease = await sut.claim(p.id, p.capabilities);
+          if (!lease) return;
+          leased.push(lease.taskId);
+        }
+      }),
+    );
+    expect(leased).toHaveLength(120);
+    expect(new Set(leased).size).toBe(120);
+    const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM attempt WHERE job_id = $1`, [
+      job.id,
+    ]);
+    expect(count).toBe(120);
+    expect((await jobs.get(customer, job.id)).state).toBe(JobState.RUNNING);
+  });
+
+  it('offers tasks on an image the provider has cached first', async () => {
+    await drainQueue();
+    await submit({ image: 'tessera/other:1' });
+    const cachedJob = await submit({ image: 'tessera/toolbox:1' });
+    const p = await provider(testCapabilities({ images: ['tessera/toolbox:1'] }));
+    expect((await sut.claim(p.id, p.capabilities))?.jobId).toBe(cachedJob.id);
+  });
+
+  it('does not run (or lock anything in) the fallback branch when a cached-image task exists', async () => {
+    await drainQueue();
+    await submit({ image: 'tessera/other:1' });
+    await submit({ image: 'tessera/toolbox:1' });
+    const p = await provider(testCapabilities({ images: ['tessera/toolbox:1'] }));
+    const spy = jest.spyOn(db, 'query');
+    await sut.claim(p.id, p.capabilities);
+    const [sql, params] = spy.mock.calls.find(([q]) => String(q).includes('WITH picked')) as [
+      string,
+      unknown[],
+    ];
+    spy.mockRestore();
+    await drainQueue();
+    await submit({ image: 'tessera/other:1' });
+    await submit({ image: 'tessera/toolbox:1' });
+    const runner = db.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      const [{ 'QUERY PLAN': plan }] = await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      const scans: { alias?: string; loops: number }[] = [];
+      const walk = (node: Record<string, unknown>) => {
+        if (node['Subquery Scan'] !== undefined || node['Node Type'] === 'Subquery Scan') {
+          scans.push({ alias: node['Alias'] as string, loops: node['Actual Loops'] as number });
+        }
+        for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      walk(plan[0].Plan);
+      expect(scans).toEqual(
+        expect.arrayContaining([
+          { alias: 'preferred', loops: 1 },
+          { alias: 'any_fit', loops: 0 },
+        ]),
+      );
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  it('leases only tasks that fit the machine', async () => {
+    await drainQueue();
+    await submit({ memoryMb: 64 * 1024 });
+    await submit({ gpus: 1 });
+    const small = await provider(testCapabilities({ memoryBytes: 8 * 2 ** 30 }));
+    expect(await sut.claim(small.id, small.capabilities)).toBeUndefined();
+    const gpuBox = await provider(
+      testCapabilities({
+        memoryBytes: 128 * 2 ** 30,
+        gpus: [
+          {
+            index: 0,
+            name: 'NVIDIA H100',
+            vramBytes: 80 * 2 ** 30,
+            driverVersion: '550',
+            computeCapability: '9.0',
+          },
+        ],
+      }),
+    );
+    const first = await sut.claim(gpuBox.id, gpuBox.capabilities);
+    const second = await sut.claim(gpuBox.id, gpuBox.capabilities);
+    expect([first?.container.gpus, second?.container.gpus].sort()).toEqual([0, 1]);
+  });
+
+  it('accepts one success per task and refuses results for leases that are gone', async () => {
+    await drainQueue();
+    const job = await submit({});
+    const p = await provider();
+    const lease = await sut.claim(p.id, p.capabilities);
+    if (!lease) throw new Error('no lease');
+    const out = await output();
+    const done = {
+      type: 'task.completed' as const,
+      id: 'x',
+      attemptId: lease.attemptId,
+      outputs: [out],
+      startedAt: now(),
+      finishedAt: now(),
+    };
+    await sut.complete(p.id, done);
+    await sut.complete(p.id, done); // a retried report after a reconnect is acknowledged again
+    const finished = await jobs.get(customer, job.id);
+    expect(finished.state).toBe(JobState.COMPLETED);
+    expect(finished.tasksDone).toBe(1);
+    expect(finished.outputs).toEqual([out]);
+    const other = await provider();
+    await expect(sut.complete(other.id, done)).rejects.toMatchObject({ code: 'NOT_LEASED' });
+    await expect(
+      sut.fail(p.id, {
+        type: 'task.failed',
+        id: 'y',
+        attemptId: lease.attemptId,
+        code: 'EXIT_NONZERO',
+        message: 'late',
+        exitCode: 1,
+      }),
+    ).resolves.toBeUndefined();
+    expect((await jobs.get(customer, job.id)).state).toBe(JobState.COMPLETED);
+  });
+
+  it('refuses a completion whose outputs were never uploaded', async () => {
+    await drainQueue();
+    await submit({});
+    const p = await provider();
+    const lease = await sut.claim(p.id, p.capabilities);
+    if (!lease) throw new Error('no lease');
+    const ghost = { path: 'ghost.bin', sha256: sha256Hex('never uploaded'), size: 14 };
+    const error = await sut
+      .complete(p.id, {
+        type: 'task.completed',
+        id: 'x',
+        attemptId: lease.attemptId,
+        outputs: [ghost],
+        startedAt: now(),
+        finishedAt: now(),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe('OUTPUT_MISSING');
+    const [attempt] = await db.query(`SELECT state FROM attempt WHERE id = $1`, [lease.attemptId]);
+    expect(attempt.state).toBe('LEASED');
+  });
+
+  it('re-queues the task when the lease expires, and fails the job after the attempt limit', async () => {
+    await drainQueue();
+    const job = await submit({});
+    const sweeper = env.get<LeaseSweeperService>(LeaseSweeperService);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const p = await provider();
+      const lease = await sut.claim(p.id, p.capabilities);
+      expect(lease?.jobId).toBe(job.id);
+      await db.query(`UPDATE attempt SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [
+        lease?.attemptId,
+      ]);
+      expect(await sweeper.sweep()).toBe(1);
+      const [task] = await db.query(`SELECT state FROM task WHERE job_id = $1`, [job.id]);
+      expect(task.state).toBe(attempt < 2 ? 'QUEUED' : 'FAILED');
+    }
+    const failed = await jobs.get(customer, job.id);
+    expect(failed.state).toBe(JobState.FAILED);
+    expect(failed.errorMessage).toMatch(/failed 2 times; last: LEASE_EXPIRED/);
+  });
+
+  it('stops offering a job to a provider that failed it 3 times', async () => {
+    await drainQueue();
+    await db.query(`UPDATE task SET max_attempts = 10 WHERE state = 'QUEUED'`);
+    const job = await submit({});
+    await db.query(`UPDATE task SET max_attempts = 10 WHERE job_id = $1`, [job.id]);
+    const flaky = await provider();
+    for (let i = 0; i < 3; i++) {
+      const lease = await sut.claim(flaky.id, flaky.capabilities);
+      expect(lease?.jobId).toBe(job.id);
+      await sut.fail(flaky.id, {
+        type: 'task.failed',
+        id: 'f',
+        attemptId: lease?.attemptId as string,
+        code: 'EXIT_NONZERO',
+        message: 'boom',
+        exitCode: 2,
+      });
+    }
+    expect(await sut.claim(flaky.id, flaky.capabilities)).toBeUndefined();
+    const healthy = await provider();
+    expect((await sut.claim(healthy.id, healthy.capabilities))?.jobId).toBe(job.id);
+  });
+
+  it('renews only the leases the provider holds and revokes the rest', async () => {
+    await drainQueue();
+    await submit({});
+    const p = await provider();
+    const lease = await sut.claim(p.id, p.capabilities);
+    const stranger = '00000000-0000-4000-8000-000000000000';
+    const result = await sut.heartbeat(p.id, [lease?.attemptId as string, stranger]);
+    expect(result.renewed.map((r) => r.attemptId)).toEqual([lease?.attemptId]);
+    expect(result.revoked.map((r) => r.attemptId)).toEqual([stranger]);
+    const other = await provider();
+    expect((await sut.heartbeat(other.id, [lease?.attemptId as string])).revoked).toHaveLength(1);
+  });
+});

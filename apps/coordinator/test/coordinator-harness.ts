@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, TestDatabase } from '@tessera/testing';
+import { migrate, RunningCoordinator, startCoordinator } from '../src/bootstrap';
+import { loadConfig } from '../src/config/config';
+import { MIGRATIONS } from '../src/database/migrations';
+import { JsonLogger } from '../src/logging/json-logger';
+
+export interface TestCoordinator {
+  url: string;
+  db: TestDatabase;
+  coordinator: RunningCoordinator;
+  dataDir: string;
+  get<T>(token: unknown): T;
+  stop(): Promise<void>;
+}
+
+/** A fresh database copied from the migrated template (one migration run per schema version). */
+export function createMigratedDatabase(prefix: string): Promise<TestDatabase> {
+  return createTestDatabase(prefix, {
+    key: MIGRATIONS.map((m) => m.name).join(','),
+    build: (url) => migrate(url),
+  });
+}
+
+/**
+ * A real coordinator in this process on the machine's PostgreSQL (a fresh database) and a temp
+ * blob directory, listening on a random port.
+ */
+export async function startTestCoordinator(env: Record<string, string> = {}): Promise<TestCoordinator> {
+  const db = await createMigratedDatabase('coord');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-coord-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    TESSERA_PORT: '0',
+    TESSERA_DATA_DIR: dataDir,
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: '8',
+    TESSERA_MIGRATE_ON_START: 'false',
+    TESSERA_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
+    ...env,
+  });
+  const coordinator = await startCoordinator(config, new JsonLogger(config.logLevel));
+  return {
+    url: coordinator.url,
+    db,
+    coordinator,
+    dataDir,
+    get: <T>(token: unknown) => coordinator.app.get(token as never) as T,
+    async stop() {
+      await coordinator.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

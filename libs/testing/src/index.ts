@@ -1,0 +1,3 @@
+export * from './database';
+export * from './graphql-client';
+export * from './test-agent';
