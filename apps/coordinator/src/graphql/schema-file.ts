@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { AccountsResolver } from '../accounts/accounts.resolver';
+import { AttemptsResolver, JobsResolver, TasksResolver } from '../jobs/jobs.resolver';
+import { ProvidersResolver } from '../providers/providers.resolver';
+
+/** Every resolver of the public API; schema.gql is generated from these. */
+export const RESOLVERS = [AccountsResolver, JobsResolver, TasksResolver, AttemptsResolver, ProvidersResolver];
+
+const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;
+# do not edit by hand. A test fails when this file and the code disagree.
+`;
+
+/** The SDL of the API as the running coordinator serves it (sorted, like `sortSchema: true`). */
+export async function generateSchemaSdl(): Promise<string> {
+  const app = await NestFactory.create(GraphQLSchemaBuilderModule, { logger: false });
+  await app.init();
+  const schema = await app.get(GraphQLSchemaFactory).create(RESOLVERS);
+  await app.close();
+  return `${HEADER}\n${printSchema(lexicographicSortSchema(schema))}\n`;
+}

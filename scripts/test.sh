@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: sets up everything the tests need on this machine (npm packages, the Docker engine,
+# PostgreSQL, the locally built images), builds, lints, and runs every test: unit, medium (real
+# PostgreSQL and Docker) and end to end (real processes, containers and GraphQL).
+# Pass jest arguments through: `npm test -- --selectProjects unit`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+started=$(date +%s)
+ensure_node_deps
+ensure_docker
+ensure_test_postgres
+ensure_images
+say "building (tsc)"
+npm run build --silent
+say "checking style (eslint, prettier)"
+npm run lint --silent
+say "running the tests against $TEST_DATABASE_URL"
+npx jest --ci "$@"
+say "all green in $(( $(date +%s) - started )) s"
