@@ -1,3 +1,6 @@
 export * from './database';
 export * from './graphql-client';
 export * from './test-agent';
+export * from './processes';
+export * from './eventually';
+export * from './subscription-recorder';

@@ -15,7 +15,8 @@ export class ActorMiddleware implements NestMiddleware {
       next();
     } catch (error) {
       if (!(error instanceof AppError)) return next(error);
-      const body = req.path.startsWith('/graphql')
+      // originalUrl: `path` is relative to where Nest mounted this middleware ("/" here).
+      const body = req.originalUrl.startsWith('/graphql')
         ? { errors: [{ message: `${error.code}: ${error.message}`, extensions: { code: error.code } }] }
         : { error: { code: error.code, message: error.message } };
       res.status(401).json(body);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Readable } from 'node:stream';
+import { finished, PassThrough, Readable } from 'node:stream';
 import { SHA256_HEX } from '@tessera/crypto';
 import { Actor } from '../auth/actor';
 import { AppError } from '../common/app-error';
@@ -15,6 +15,15 @@ function formatBytes(n: number): string {
     i++;
   }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/** Reads and discards the rest of a stream; resolves when it has ended or was destroyed. */
+function drain(source: Readable): Promise<void> {
+  if (source.readableEnded || source.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    finished(source, () => resolve());
+    source.resume();
+  });
 }
 
 @Injectable()
@@ -50,10 +59,20 @@ export class BlobsService {
     if (actor.kind === 'provider' && !(await this.blobs.providerHasLiveLease(actor.providerId))) {
       throw new AppError('FORBIDDEN', 'agents may upload only while they hold a task lease');
     }
+    // A failed write destroys what the store reads from; for an HTTP request that detaches its socket
+    // with the rest of the body unread, and the keep-alive connection hangs until it times out. The
+    // store gets a copy instead, and on failure the rest of the body is read off (as Express's
+    // body-parser does), so the error reaches the client and the connection stays usable.
+    const body = source.pipe(new PassThrough());
+    const stopWatching = finished(source, (error) => {
+      if (error) body.destroy(error);
+    });
     let stored: StoredBlob;
     try {
-      stored = await this.store.write(source, { expectedSha256: opts.expectedSha256, maxBytes });
+      stored = await this.store.write(body, { expectedSha256: opts.expectedSha256, maxBytes });
     } catch (error) {
+      source.unpipe(body);
+      await drain(source);
       if (error instanceof BlobWriteError) {
         const f = error.failure;
         if (f.reason === 'too-large') throw this.tooLarge(undefined, f.limit);
@@ -63,6 +82,8 @@ export class BlobsService {
         );
       }
       throw error;
+    } finally {
+      stopWatching();
     }
     await this.blobs.recordUpload(
       stored.sha256,

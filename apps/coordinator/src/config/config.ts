@@ -44,6 +44,8 @@ const EnvSchema = z.object({
   TESSERA_PROVIDER_JOB_FAILURE_LIMIT: int(1, 100).default(3),
   /** Secret that signs agents' blob tokens; shared by all replicas. Unset: generated in the data dir. */
   TESSERA_TOKEN_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** How long an agent has to answer the auth challenge before its socket is closed (4408). */
+  TESSERA_AUTH_TIMEOUT_SEC: int(1, 600).default(10),
   /** Identifies this coordinator in provider auth challenges; agents sign it. */
   TESSERA_COORDINATOR_ID: z.string().min(1).max(100).default('tessera-local'),
   /** Whether anyone may create an account through the API. */
@@ -68,7 +70,7 @@ export interface CoordinatorConfig {
     /** How often each replica sweeps expired leases. */
     sweepIntervalMs: number;
   };
-  auth: { tokenSecret: string; coordinatorId: string; openSignup: boolean };
+  auth: { tokenSecret: string; coordinatorId: string; openSignup: boolean; challengeTimeoutMs: number };
   logLevel: string;
   env: 'development' | 'production' | 'test';
 }
@@ -142,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       tokenSecret: e.TESSERA_TOKEN_SECRET ?? localSecret(dataDir),
       coordinatorId: e.TESSERA_COORDINATOR_ID,
       openSignup: e.TESSERA_OPEN_SIGNUP,
+      challengeTimeoutMs: e.TESSERA_AUTH_TIMEOUT_SEC * 1000,
     },
     logLevel: e.TESSERA_LOG_LEVEL,
     env: e.NODE_ENV,

@@ -19,7 +19,6 @@ import type { WebSocket } from 'ws';
 import { GatewayError } from '../scheduler/gateway-error';
 import type { GatewayContext } from './provider-gateway';
 
-const AUTH_TIMEOUT_MS = 10_000;
 const MAX_BAD_MESSAGES = 10;
 /** Token bucket: sustained messages per second and burst, per socket. */
 const RATE_PER_SEC = 200;
@@ -56,16 +55,18 @@ export class ProviderSession {
     private readonly ctx: GatewayContext,
     private readonly remote: string,
   ) {
+    const authTimeoutMs = ctx.config.auth.challengeTimeoutMs;
     this.send({
       type: 'challenge',
       protocol: PROTOCOL_VERSION,
       coordinatorId: ctx.config.auth.coordinatorId,
       nonce: this.nonce,
-      expiresAt: new Date(Date.now() + AUTH_TIMEOUT_MS).toISOString(),
+      expiresAt: new Date(Date.now() + authTimeoutMs).toISOString(),
     });
     this.authTimer = setTimeout(() => {
-      if (this.state === 'challenged') this.close(CloseCode.AuthTimeout, 'no auth within 10 s');
-    }, AUTH_TIMEOUT_MS);
+      if (this.state === 'challenged')
+        this.close(CloseCode.AuthTimeout, `no auth within ${authTimeoutMs / 1000} s`);
+    }, authTimeoutMs);
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     socket.on('close', () => this.onClose());
     socket.on('error', (error) => this.logger.warn({ msg: 'socket error', remote, error: error.message }));
@@ -266,20 +267,29 @@ export class ProviderSession {
         return true;
       }
     };
-    if (await attempt()) return;
+    // Listen for new work *before* each look: work queued while a look is running must still wake
+    // this claim (listening only after an empty look would miss it and wait out the whole timeout).
+    const listen = () => {
+      const next = this.ctx.waiters.wait(this.capabilities?.kinds ?? [], Math.max(0, deadline - Date.now()));
+      this.waitingClaim = next.cancel;
+      return next;
+    };
+    const stopListening = () => {
+      wait.cancel();
+      if (this.waitingClaim === wait.cancel) this.waitingClaim = undefined;
+    };
+    let wait = listen();
+    if (await attempt()) return stopListening();
     // Wait outside the session queue so heartbeats and results keep flowing.
     void (async () => {
-      while (this.state === 'authenticated') {
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) break;
-        const wait = this.ctx.waiters.wait(this.capabilities?.kinds ?? [], remaining);
-        this.waitingClaim = wait.cancel;
+      for (;;) {
         const outcome = await wait.promise;
-        this.waitingClaim = undefined;
         if (this.state !== 'authenticated') return;
-        if (outcome === 'woken' && (await attempt())) return;
-        if (outcome === 'timeout') break;
+        if (outcome === 'timeout') break; // timed out, or replaced by a newer claim
+        wait = listen();
+        if (await attempt()) return stopListening();
       }
+      stopListening();
       if (this.state === 'authenticated') this.send({ type: 'no-work', re: id, retryAfterMs: 0 });
     })();
   }

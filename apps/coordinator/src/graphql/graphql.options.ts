@@ -39,6 +39,18 @@ export function graphqlOptions(
             return false;
           }
         },
+        // Subscriptions bypass Apollo's formatError: map their resolver errors the same way, so a
+        // refused subscription says `JOB_NOT_FOUND: …` with its code, as a query would. Errors about
+        // the request itself (no originalError, e.g. a missing variable) already say what is wrong.
+        onNext: (_ctx, _id, _payload, _args, result) =>
+          result.errors?.length
+            ? {
+                ...result,
+                errors: result.errors.map((e) =>
+                  e.originalError ? formatGraphQLError(e.toJSON(), e) : e.toJSON(),
+                ),
+              }
+            : undefined,
       },
     },
     context: ({ req, extra }: { req?: Request & { actor?: Actor }; extra?: WsExtra }): GqlContext => ({

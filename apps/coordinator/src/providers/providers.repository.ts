@@ -45,8 +45,11 @@ export class ProvidersRepository {
   }
 
   async markDisconnected(id: string, connectedAt: Date | undefined): Promise<void> {
+    // connected_at has microseconds, the JS Date the caller holds only milliseconds: compare at
+    // millisecond precision, or the socket's own mark would look newer than itself and never clear.
     await this.db.query(
-      `UPDATE provider SET connected_at = NULL, last_seen_at = now() WHERE id = $1 AND ($2::timestamptz IS NULL OR connected_at <= $2)`,
+      `UPDATE provider SET connected_at = NULL, last_seen_at = now()
+        WHERE id = $1 AND ($2::timestamptz IS NULL OR date_trunc('milliseconds', connected_at) <= $2)`,
       [id, connectedAt ?? null],
     );
   }
