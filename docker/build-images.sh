@@ -9,7 +9,8 @@
 #
 #   docker/build-images.sh                 # base image if missing, then every worker image
 #   docker/build-images.sh toolbox         # only the named workers
-#   FORCE=1 docker/build-images.sh         # rebuild even what is up to date
+#   FORCE=1 docker/build-images.sh         # rebuild the worker images even when up to date
+#   FORCE_BASE=1 docker/build-images.sh    # also re-debootstrap the base image (about a minute)
 #   DOCKER=/usr/bin/docker docker/build-images.sh
 #
 # Exits non-zero with the reason (and the tail of the build log) when anything fails.
@@ -42,7 +43,7 @@ context_hash() {
   {
     (cd "$dir" && find . -type f -printf '%m %p\n' | LC_ALL=C sort)
     (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
-    for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$dir/Dockerfile"); do
+    awk 'toupper($1) == "FROM" { print $2 }' "$dir/Dockerfile" | while read -r from; do
       id="$("$DOCKER" image inspect -f '{{.Id}}' "$from" 2>/dev/null || echo "missing:$from")"
       printf 'from %s %s\n' "$from" "$id"
     done
@@ -63,7 +64,10 @@ else
 fi
 [ "${#workers[@]}" -gt 0 ] || die "no Dockerfiles under $here/workers/*/"
 
-"$here/base-image.sh" || die "could not produce the base image debian:bookworm-slim (see the messages above)"
+# FORCE means "rebuild the workers"; base-image.sh reads FORCE as "re-debootstrap the base", which
+# takes a minute and needs the Debian archive, so it only gets it from FORCE_BASE.
+FORCE="${FORCE_BASE:-}" "$here/base-image.sh" ||
+  die "could not produce the base image debian:bookworm-slim (see the messages above)"
 
 built=0
 skipped=0
@@ -89,7 +93,7 @@ for name in "${workers[@]}"; do
   build_log="$LOG_DIR/tessera-build-$name.log"
   log "${tags[*]}: building from $dir (log: $build_log)"
   start=$SECONDS
-  if ! "$DOCKER" build --label "$HASH_LABEL=$hash" "${tag_args[@]}" "$dir" >"$build_log" 2>&1; then
+  if ! "$DOCKER" build --force-rm --label "$HASH_LABEL=$hash" "${tag_args[@]}" "$dir" >"$build_log" 2>&1; then
     tail -n 30 "$build_log" >&2
     die "building ${tags[0]} failed; the full log is in $build_log"
   fi

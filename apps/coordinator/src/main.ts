@@ -28,6 +28,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log({ msg: 'shutting down', signal }, 'Main');
+    // Connections drain and in-flight requests finish; a stuck one must not keep the process alive.
+    const force = setTimeout(() => {
+      logger.error({ msg: 'shutdown took longer than 15 s; exiting anyway' }, 'Main');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
     await coordinator.close();
     process.exit(0);
   };

@@ -20,6 +20,7 @@ export interface AgentOptions {
   workDir: string;
   slots: number;
   allowedImages: readonly string[];
+  pullImages: boolean;
   gpuAvailable: boolean;
   stopGraceMs: number;
 }
@@ -85,7 +86,13 @@ export class ProviderAgent {
     this.stopController.abort();
     this.slotFreed?.();
     for (const execution of this.executions.values()) execution.cancel(reason);
+    // Containers are stopped and removed whatever happens; only waiting for an unreachable
+    // coordinator to hear about it is bounded.
+    const abandon = setTimeout(() => {
+      for (const execution of this.executions.values()) execution.abandonReports();
+    }, this.opts.stopGraceMs + 10_000);
     await Promise.all([...this.executions.values()].map((e) => e.done));
+    clearTimeout(abandon);
     await this.shutdown();
   }
 
@@ -131,6 +138,7 @@ export class ProviderAgent {
       connection: this.opts.connection,
       workDir: this.opts.workDir,
       allowedImages: this.opts.allowedImages,
+      pullImages: this.opts.pullImages,
       gpuAvailable: this.opts.gpuAvailable,
       stopGraceMs: this.opts.stopGraceMs,
       logger,
@@ -168,8 +176,11 @@ export class ProviderAgent {
         { type: 'heartbeat', attempts: [...this.executions.keys()] },
         15_000,
       )) as HeartbeatAckMessage;
-      for (const revoked of reply.revoked)
+      for (const renewed of reply.renewed)
+        this.executions.get(renewed.attemptId)?.renewed(renewed.leaseExpiresAt);
+      for (const revoked of reply.revoked) {
         this.executions.get(revoked.attemptId)?.cancel(`lease revoked: ${revoked.reason}`);
+      }
     } catch (error) {
       logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed');
     }

@@ -24,6 +24,11 @@ const EnvSchema = z.object({
   TESSERA_AGENT_KINDS: list.default(['container']),
   /** Images this machine will run, whatever the coordinator asks: exact refs or `prefix*`. */
   TESSERA_AGENT_ALLOWED_IMAGES: list.default(['tessera/*']),
+  /**
+   * Pull missing images from a registry. Off by default: a pull by name trusts whoever owns that name
+   * on the registry, so operators opt in once they point the allow-list at a registry they trust.
+   */
+  TESSERA_AGENT_PULL_IMAGES: z.enum(['true', 'false']).default('false'),
   TESSERA_AGENT_STOP_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(10),
   TESSERA_AGENT_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   TESSERA_AGENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -37,6 +42,7 @@ export interface AgentConfig {
   slots: number;
   kinds: string[];
   allowedImages: string[];
+  pullImages: boolean;
   stopGraceMs: number;
   logFormat: 'json' | 'pretty';
   logLevel: string;
@@ -64,6 +70,7 @@ export function loadAgentConfig(
     slots: e.TESSERA_AGENT_SLOTS,
     kinds: e.TESSERA_AGENT_KINDS,
     allowedImages: e.TESSERA_AGENT_ALLOWED_IMAGES,
+    pullImages: e.TESSERA_AGENT_PULL_IMAGES === 'true',
     stopGraceMs: e.TESSERA_AGENT_STOP_GRACE_SEC * 1000,
     logFormat: e.TESSERA_AGENT_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     logLevel: e.TESSERA_AGENT_LOG_LEVEL,

@@ -36,7 +36,8 @@ function configFrom(flags: CommonFlags): AgentConfig {
 async function start(config: AgentConfig): Promise<void> {
   const logger = createAgentLogger(config.logFormat, config.logLevel);
   const keypair = await loadKeypair(config.keypairPath);
-  const docker = new Docker({ version: 'v1.41' });
+  // No pinned API version: the daemon's own works on Docker 20.10 (≤ 1.41) and 29+ (≥ 1.44).
+  const docker = new Docker();
   const runtime = new DockerRunner(docker);
   // Containers left by a crashed agent would hold resources and confuse `docker ps`.
   await runtime.removeStale();
@@ -59,6 +60,7 @@ async function start(config: AgentConfig): Promise<void> {
     workDir: config.workDir,
     slots: config.slots,
     allowedImages: config.allowedImages,
+    pullImages: config.pullImages,
     gpuAvailable: probed.gpus.length > 0,
     stopGraceMs: config.stopGraceMs,
   });
@@ -129,7 +131,7 @@ function main(): void {
     .action(async (flags: CommonFlags) => {
       const config = configFrom(flags);
       const report = await runDoctor({
-        docker: new Docker({ version: 'v1.41' }),
+        docker: new Docker(),
         keypairPath: config.keypairPath,
         workDir: config.workDir,
         coordinatorUrl: flags.coordinator ? config.coordinatorUrl : undefined,

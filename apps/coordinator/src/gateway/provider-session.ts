@@ -259,6 +259,16 @@ export class ProviderSession {
       try {
         const lease = await this.ctx.scheduler.claim(providerId, this.capabilities as Capabilities);
         if (!lease) return false;
+        if (this.state !== 'authenticated') {
+          // The socket closed while the claim ran: nobody will run this lease, so hand the task
+          // back now instead of letting it sit until the lease expires.
+          await this.ctx.scheduler.release(
+            providerId,
+            lease.attemptId,
+            'the agent disconnected before the lease was delivered',
+          );
+          return true;
+        }
         this.send({ type: 'lease', re: id, lease });
         return true;
       } catch (error) {

@@ -95,7 +95,8 @@ export class LeasesRepository {
          RETURNING t.*
        ), attempt_row AS (
          INSERT INTO attempt (id, task_id, job_id, provider_id, number, state, leased_at, lease_expires_at)
-         SELECT current_attempt_id, id, job_id, $1, attempts, 'LEASED', now(), now() + $9 * interval '1 millisecond'
+         SELECT current_attempt_id, id, job_id, $1, (SELECT count(*) + 1 FROM attempt WHERE task_id = leased.id),
+                'LEASED', now(), now() + $9 * interval '1 millisecond'
            FROM leased
          RETURNING id, lease_expires_at
        ), job_row AS (
@@ -247,11 +248,18 @@ export class LeasesRepository {
     );
   }
 
-  async requeueTask(tx: EntityManager, taskId: string): Promise<void> {
+  /** Back to the queue; `refundAttempt` returns the lease to the task's attempt budget. */
+  async requeueTask(
+    tx: EntityManager,
+    taskId: string,
+    opts: { refundAttempt?: boolean } = {},
+  ): Promise<void> {
     // queued_at is kept: a retried task goes back to its old place, near the front of the queue.
     await tx.query(
-      `UPDATE task SET state = 'QUEUED', current_attempt_id = NULL, updated_at = now() WHERE id = $1`,
-      [taskId],
+      `UPDATE task SET state = 'QUEUED', current_attempt_id = NULL, updated_at = now(),
+              attempts = attempts - CASE WHEN $2 THEN 1 ELSE 0 END
+        WHERE id = $1`,
+      [taskId, opts.refundAttempt === true],
     );
   }
 

@@ -25,6 +25,8 @@ describe('SchedulerService on PostgreSQL', () => {
 
   beforeAll(async () => {
     env = await startTestCoordinator({
+      // Several connections, so concurrent claims really run in parallel transactions.
+      DATABASE_POOL_SIZE: '4',
       TESSERA_ALLOWED_IMAGES: 'tessera/toolbox:1,tessera/other:1',
       TESSERA_TASK_MAX_ATTEMPTS: '2',
     });
@@ -236,6 +238,27 @@ describe('SchedulerService on PostgreSQL', () => {
     const failed = await jobs.get(customer, job.id);
     expect(failed.state).toBe(JobState.FAILED);
     expect(failed.errorMessage).toMatch(/failed 2 times; last: LEASE_EXPIRED/);
+  });
+
+  it('takes a task back from an agent that gives it up, without spending its attempts or blaming the agent', async () => {
+    await drainQueue();
+    const job = await submit({});
+    const p = await provider();
+    for (let i = 0; i < 3; i++) {
+      const lease = await sut.claim(p.id, p.capabilities);
+      expect(lease?.jobId).toBe(job.id);
+      await sut.release(p.id, lease?.attemptId as string, 'agent shutting down');
+    }
+    const [task] = await db.query(`SELECT state, attempts FROM task WHERE job_id = $1`, [job.id]);
+    expect(task).toEqual({ state: 'QUEUED', attempts: 0 });
+    const attempts = await db.query(`SELECT number, state FROM attempt WHERE job_id = $1 ORDER BY number`, [
+      job.id,
+    ]);
+    expect(attempts).toEqual([1, 2, 3].map((number) => ({ number, state: 'CANCELLED' })));
+    const [blame] = await db.query(`SELECT count(*)::int AS n FROM job_provider_failure WHERE job_id = $1`, [
+      job.id,
+    ]);
+    expect(blame.n).toBe(0);
   });
 
   it('stops offering a job to a provider that failed it 3 times', async () => {

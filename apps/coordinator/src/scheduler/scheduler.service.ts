@@ -113,11 +113,13 @@ export class SchedulerService {
    * can succeed and the task row is locked while it does.
    */
   async complete(providerId: string, msg: TaskCompletedMessage): Promise<void> {
+    // Blobs are immutable once stored, so this check needs no lock. It runs before the transaction:
+    // inside it, every query must go through `tx` (the embedded database has a single connection).
+    const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
+    const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
     const outcome = await this.leases.withLockedAttempt(msg.attemptId, providerId, async (tx, a) => {
       if (a.attemptState === 'SUCCEEDED') return 'duplicate' as const;
       this.assertLive(a);
-      const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
-      const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
       if (missing) {
         throw new GatewayError(
           'OUTPUT_MISSING',
@@ -154,7 +156,13 @@ export class SchedulerService {
       // Already settled (cancelled by the coordinator, expired, or a repeated report): nothing to do.
       if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') return 'settled' as const;
       const failure = { code: msg.code, message: msg.message, exitCode: msg.exitCode };
-      const cancelled = await this.settleFailure(tx, a, 'FAILED', failure, msg.code !== 'CANCELLED');
+      // An agent that gives a task back (shutting down, lease never delivered) is not at fault.
+      const cancelled = await this.settleFailure(
+        tx,
+        a,
+        msg.code === 'CANCELLED' ? 'CANCELLED' : 'FAILED',
+        failure,
+      );
       return { a, cancelled };
     });
     if (outcome === undefined) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
@@ -163,12 +171,23 @@ export class SchedulerService {
     this.afterSettle(outcome.a, outcome.cancelled);
   }
 
+  /** Gives back a lease that was never delivered: re-queued at once, not counted against the provider. */
+  async release(providerId: string, attemptId: string, reason: string): Promise<void> {
+    await this.fail(providerId, {
+      type: 'task.failed',
+      id: 'release',
+      attemptId,
+      code: 'CANCELLED',
+      message: reason,
+    });
+  }
+
   /** Ends one expired lease (called by the sweeper); false when another replica got there first. */
   async expire(attemptId: string, providerId: string): Promise<boolean> {
     const outcome = await this.leases.withLockedAttempt(attemptId, providerId, async (tx, a) => {
       if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') return undefined;
       const message = `the agent stopped heartbeating (lease of ${this.config.scheduler.leaseTtlMs / 1000} s ran out)`;
-      const cancelled = await this.settleFailure(tx, a, 'EXPIRED', { code: 'LEASE_EXPIRED', message }, true);
+      const cancelled = await this.settleFailure(tx, a, 'EXPIRED', { code: 'LEASE_EXPIRED', message });
       return { a, cancelled };
     });
     if (!outcome) return false;
@@ -179,21 +198,25 @@ export class SchedulerService {
   }
 
   /**
-   * Shared by failure and expiry: end the attempt; if it was the task's live attempt, count it
-   * against the provider and either re-queue the task or, when it has used all its attempts, fail
-   * it and its job. Returns attempts of the job on other providers that must now be cancelled.
+   * Shared by failure, expiry and give-back: end the attempt; if it was the task's live attempt,
+   * either re-queue the task or, when it has used all its attempts, fail it and its job. Failures
+   * and expiries count against the provider and the task's attempt budget; a give-back (CANCELLED by
+   * the agent) counts against neither. Returns attempts on other providers that must now be cancelled.
    */
   private async settleFailure(
     tx: EntityManager,
     a: LockedAttempt,
-    state: 'FAILED' | 'EXPIRED',
+    state: 'FAILED' | 'EXPIRED' | 'CANCELLED',
     failure: { code: string; message: string; exitCode?: number },
-    blameProvider: boolean,
   ): Promise<{ id: string; providerId: string }[]> {
     await this.leases.endAttempt(tx, a.attemptId, state, failure);
     if (a.currentAttemptId !== a.attemptId || (a.taskState !== 'LEASED' && a.taskState !== 'RUNNING'))
       return [];
-    if (blameProvider) await this.leases.recordProviderFailure(tx, a.jobId, a.providerId);
+    if (state === 'CANCELLED') {
+      await this.leases.requeueTask(tx, a.taskId, { refundAttempt: true });
+      return [];
+    }
+    await this.leases.recordProviderFailure(tx, a.jobId, a.providerId);
     if (a.attempts < a.maxAttempts) {
       await this.leases.requeueTask(tx, a.taskId);
       return [];

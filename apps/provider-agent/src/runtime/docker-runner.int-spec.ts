@@ -175,10 +175,16 @@ describe('DockerRunner (real Docker)', () => {
 
   it('contains a fork bomb with the PID limit and kills it at the wall-clock limit', async () => {
     const started = Date.now();
-    const job = await runJob('bomb() { bomb | bomb & }; bomb; wait', { limits: { pids: 64, timeoutSec: 4 } });
+    const job = await runJob(
+      // cgroup v1 path first, then v2; the main shell stays alive so only the wall clock can end it.
+      'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; ' +
+        'bomb() { bomb | bomb & }; bomb; sleep 60',
+      { limits: { pids: 64, timeoutSec: 4 } },
+    );
 
     expect(job.result.outcome).toBe('timeout');
-    expect(job.stderr).toMatch(/Resource temporarily unavailable/);
+    expect(job.stdout).toBe('64\n');
+    expect(job.stderr).toMatch(/fork: retry: Resource temporarily unavailable/);
     expect(Date.now() - started).toBeLessThan(15_000);
     // The host can still start processes.
     expect(spawnSync('true').status).toBe(0);
@@ -205,10 +211,12 @@ describe('DockerRunner (real Docker)', () => {
   it('escalates a cancel from SIGTERM to SIGKILL when the job ignores SIGTERM', async () => {
     const abort = new AbortController();
     let abortedAt = 0;
+    let stdout = '';
     const job = await runJob('trap "echo got-term" TERM; echo ready; while true; do sleep 0.1; done', {
       signal: abort.signal,
       stopGraceMs: 1_500,
       onLog: (_stream, text) => {
+        stdout += text;
         if (text.includes('ready') && !abortedAt) {
           abortedAt = Date.now();
           abort.abort();
@@ -218,6 +226,7 @@ describe('DockerRunner (real Docker)', () => {
     const afterAbortMs = job.result.finishedAt.getTime() - abortedAt;
 
     expect(job.result).toMatchObject({ outcome: 'cancelled', exitCode: 137 });
+    expect(stdout).toContain('got-term'); // SIGTERM did arrive, through tini, and was ignored
     expect(afterAbortMs).toBeGreaterThanOrEqual(1_500);
     expect(afterAbortMs).toBeLessThan(4_000);
   });

@@ -115,7 +115,8 @@ export class DockerRunner {
   async run(req: RunRequest): Promise<RunResult> {
     const createOptions = buildContainerOptions({
       ...req,
-      labels: { ...this.labels, ...req.labels },
+      // The runner's own labels win: removeStale finds containers by them.
+      labels: { ...req.labels, ...this.labels },
       hostCpus: await this.cpuCount(),
     });
     await prepareOutputDir(req.outputDir);
@@ -134,7 +135,7 @@ export class DockerRunner {
         stderr: true,
       })) as unknown as IncomingMessage;
       const logsDone = this.pipeLogs(attach, sinks);
-      const exited = await this.waitForNextExit(container.id, waitAbort.signal);
+      const { exited } = await this.waitForNextExit(container.id, waitAbort.signal);
       if (req.signal?.aborted) return cancelledBeforeStart();
 
       let reason: 'timeout' | 'cancelled' | undefined;
@@ -222,12 +223,21 @@ export class DockerRunner {
   }
 
   private async pull(ref: string, timeoutMs: number): Promise<void> {
-    const stream = (await this.docker.pull(ref, {
-      abortSignal: AbortSignal.timeout(timeoutMs),
-    })) as IncomingMessage;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const stream = (await this.docker.pull(ref, { abortSignal: deadline })) as IncomingMessage;
     await new Promise<void>((resolve, reject) => {
+      // The signal only covers the request; a pull that stalls mid-stream is cut off here.
+      const onTimeout = () => {
+        stream.destroy();
+        reject(new Error(`the pull did not finish within ${timeoutMs / 1000} s`));
+      };
+      deadline.addEventListener('abort', onTimeout, { once: true });
       // Pull errors (unknown image, no registry) arrive as progress events, not as an HTTP status.
-      this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()));
+      this.docker.modem.followProgress(stream, (err) => {
+        deadline.removeEventListener('abort', onTimeout);
+        if (err) reject(err);
+        else resolve();
+      });
     });
   }
 
@@ -269,10 +279,11 @@ export class DockerRunner {
   /**
    * Registers a wait for the container's next exit and resolves once the daemon has registered it
    * (Docker flushes the response headers at that moment), so starting the container afterwards
-   * cannot race with the wait. The inner promise resolves to the exit status. dockerode's `wait()`
-   * only resolves at the end of the body, which gives no such point to start at.
+   * cannot race with the wait. `exited` resolves to the exit status. (It is wrapped in an object
+   * because resolving with a bare promise would adopt it and wait for the exit itself.) dockerode's
+   * `wait()` only resolves at the end of the body, which gives no such point to start at.
    */
-  private waitForNextExit(id: string, abortSignal: AbortSignal): Promise<Promise<number>> {
+  private waitForNextExit(id: string, abortSignal: AbortSignal): Promise<{ exited: Promise<number> }> {
     return new Promise((registered, failed) => {
       this.docker.modem.dial(
         {
@@ -288,7 +299,7 @@ export class DockerRunner {
           const exited = readJson(res as IncomingMessage).then(parseWaitResponse);
           // Aborted in `run`'s cleanup when nobody awaits it any more: not an unhandled rejection.
           exited.catch(() => undefined);
-          registered(exited);
+          registered({ exited });
         },
       );
     });

@@ -27,7 +27,8 @@ export interface OutputFileInfo {
 
 /** What task execution needs from a container engine; DockerRunner implements it, tests fake it. */
 export interface ContainerRuntime {
-  ensureImage(ref: string): Promise<void>;
+  /** Present locally, or pulled when `pull` is on; else throws with code IMAGE_UNAVAILABLE. */
+  ensureImage(ref: string, options?: { pull?: boolean }): Promise<void>;
   run(request: RunRequest): Promise<RunResult>;
   checkOutputs(outputDir: string, limits: ContainerSpec['limits']): Promise<OutputFileInfo[]>;
 }

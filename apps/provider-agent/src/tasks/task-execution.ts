@@ -19,6 +19,8 @@ export interface ExecutionDeps {
   connection: CoordinatorConnection;
   workDir: string;
   allowedImages: readonly string[];
+  /** Pull images that are not on the host (off by default: see AgentConfig.pullImages). */
+  pullImages: boolean;
   gpuAvailable: boolean;
   stopGraceMs: number;
   logger: Logger;
@@ -37,6 +39,8 @@ export class TaskFailure extends Error {
 
 const LOG_FLUSH_MS = 250;
 const TRANSFER_ATTEMPTS = 3;
+/** How long past its lease an outcome is still worth delivering to a coordinator that is down. */
+const REPORT_GRACE_MS = 5 * 60_000;
 
 /**
  * One lease, start to finish: inputs in (hash-checked), container run in the sandbox with its logs
@@ -50,12 +54,26 @@ export class TaskExecution {
   private logStream: 'stdout' | 'stderr' = 'stdout';
   private logTimer?: NodeJS.Timeout;
   readonly done: Promise<void>;
+  /** When the coordinator last said this lease runs out (updated by heartbeat acks). */
+  private leaseExpiresAt: number;
+  private reportsAbandoned = false;
 
   constructor(
     readonly lease: Lease,
     private readonly deps: ExecutionDeps,
   ) {
+    this.leaseExpiresAt = Date.parse(lease.leaseExpiresAt);
     this.done = this.execute();
+  }
+
+  /** A heartbeat renewed the lease. */
+  renewed(leaseExpiresAt: string): void {
+    this.leaseExpiresAt = Math.max(this.leaseExpiresAt, Date.parse(leaseExpiresAt));
+  }
+
+  /** Stop waiting for the coordinator to come back to hear this task's outcome (hard shutdown). */
+  abandonReports(): void {
+    this.reportsAbandoned = true;
   }
 
   get attemptId(): string {
@@ -125,7 +143,7 @@ export class TaskExecution {
     }
     await mkdir(inputDir, { recursive: true });
     await mkdir(outputDir, { recursive: true });
-    await deps.runtime.ensureImage(spec.image);
+    await deps.runtime.ensureImage(spec.image, { pull: deps.pullImages });
     for (const input of spec.inputs) {
       this.throwIfCancelled();
       await this.withRetries(`download ${input.path}`, 'INPUT_UNAVAILABLE', () =>
@@ -221,8 +239,10 @@ export class TaskExecution {
   }
 
   /**
-   * Delivers a report, waiting through disconnects. Gives up when the coordinator refuses it (the
-   * lease is gone: the task is someone else's now) or after `deadlineMs` for optional reports.
+   * Delivers a report, waiting through disconnects: a coordinator that restarts still hears the
+   * outcome. Gives up when the coordinator refuses it (the lease is gone: the task is someone else's
+   * now), after `deadlineMs` for optional reports, and while disconnected once the lease is long
+   * past (the task has surely been re-queued) or reports were abandoned.
    */
   private async report(
     message:
@@ -240,9 +260,19 @@ export class TaskExecution {
   ): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     while (Date.now() < deadline) {
+      if (
+        !this.deps.connection.isReady &&
+        (this.reportsAbandoned || Date.now() > this.leaseExpiresAt + REPORT_GRACE_MS)
+      ) {
+        log.warn(
+          { type: message.type },
+          'giving up reporting: the coordinator stayed unreachable past the lease',
+        );
+        return;
+      }
       try {
         await this.deps.connection.whenReady(
-          AbortSignal.timeout(Math.min(deadline - Date.now(), 2 ** 31 - 1)),
+          AbortSignal.timeout(Math.max(1, Math.min(deadline - Date.now(), 2_000))),
         );
         await this.deps.connection.request(message);
         return;
