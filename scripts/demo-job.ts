@@ -197,9 +197,11 @@ function follow(jobId: string, apiKey: string): Promise<JobView> {
         next: ({ data, errors }) => {
           if (errors?.length || !data) return reject(new Error(JSON.stringify(errors)));
           const { job, task } = data.jobEvents;
-          const line = `  ${job.state.padEnd(9)} ${job.progress.tasksDone}/${job.progress.tasksTotal} tasks done${task ? `   (task ${task.index}: ${task.state})` : ''}`;
-          if (line !== last) console.log(line);
-          last = line;
+          const progress = `${job.state.padEnd(9)} ${job.progress.tasksDone}/${job.progress.tasksTotal} tasks done`;
+          // Task events say what moved; job-only events are worth a line only when progress changed.
+          if (task) console.log(`  ${progress}   (task ${task.index}: ${task.state})`);
+          else if (progress !== last) console.log(`  ${progress}`);
+          last = progress;
           if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state)) {
             clearTimeout(timer);
             dispose();
