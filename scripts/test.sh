@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: sets up everything the tests need on this machine (npm packages, the Docker engine,
-# PostgreSQL, the locally built images), builds, lints, and runs every test: unit, medium (real
+# PostgreSQL, Redis, the locally built images), builds, lints, and runs every test: unit, medium (real
 # PostgreSQL and Docker) and end to end (real processes, containers and GraphQL).
 # Pass jest arguments through: `npm test -- --selectProjects unit`.
 set -euo pipefail
@@ -11,6 +11,7 @@ started=$(date +%s)
 ensure_node_deps
 ensure_docker
 ensure_test_postgres
+ensure_test_redis
 ensure_images
 say "building (tsc)"
 npm run build --silent

@@ -70,6 +70,30 @@ ensure_images() {
   docker/build-images.sh
 }
 
+redis_ok() { node -e '
+  const s = require("net").connect(+process.argv[2], process.argv[1]);
+  s.setTimeout(2000, () => process.exit(1));
+  s.on("error", () => process.exit(1));
+  s.on("connect", () => s.write("PING\r\n"));
+  s.on("data", (d) => process.exit(String(d).startsWith("+PONG") ? 0 : 1));' "$1" "$2" 2>/dev/null; }
+
+# Tests of several coordinator replicas use Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379).
+ensure_test_redis() {
+  export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+  local hostport="${TEST_REDIS_URL#redis://}"
+  hostport="${hostport%%/*}"
+  local host="${hostport%:*}" port="${hostport##*:}"
+  redis_ok "$host" "$port" && return
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  say "starting Redis on $host:$port for the tests (no persistence)"
+  redis-server --daemonize yes --bind "$host" --port "$port" --save '' --appendonly no >/dev/null
+  for _ in $(seq 1 20); do
+    redis_ok "$host" "$port" && return
+    sleep 0.25
+  done
+  die "Redis did not come up on $host:$port"
+}
+
 pg_trust_ok() { PGCONNECT_TIMEOUT=3 psql -w "$1" -qAtc 'select 1' >/dev/null 2>&1; }
 
 # Tests use TEST_DATABASE_URL (default: the machine's PostgreSQL on 127.0.0.1:5432 as user postgres,

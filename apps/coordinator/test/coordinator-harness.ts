@@ -28,8 +28,12 @@ export function createMigratedDatabase(prefix: string): Promise<TestDatabase> {
  * A real coordinator in this process on the machine's PostgreSQL (a fresh database) and a temp
  * blob directory, listening on a random port.
  */
-export async function startTestCoordinator(env: Record<string, string> = {}): Promise<TestCoordinator> {
-  const db = await createMigratedDatabase('coord');
+export async function startTestCoordinator(
+  env: Record<string, string> = {},
+  opts: { db?: TestDatabase } = {},
+): Promise<TestCoordinator> {
+  // A replica of another test coordinator shares its database (and must not drop it).
+  const db = opts.db ?? (await createMigratedDatabase('coord'));
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-coord-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -52,7 +56,7 @@ export async function startTestCoordinator(env: Record<string, string> = {}): Pr
     get: <T>(token: unknown) => coordinator.app.get(token as never) as T,
     async stop() {
       await coordinator.close();
-      await db.drop();
+      if (!opts.db) await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -27,6 +27,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
     .optional(),
+  /** Redis for events between coordinator replicas. Unset: in-process events (one replica). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .optional(),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
   /** Run pending migrations at start-up. Default: only in the single-process embedded mode. */
   TESSERA_MIGRATE_ON_START: bool.optional(),
@@ -60,6 +65,7 @@ export interface CoordinatorConfig {
   publicUrl?: string;
   database: { url?: string; poolSize: number; migrateOnStart: boolean };
   dataDir: string;
+  redisUrl?: string;
   blobs: { dir: string; maxBytes: number };
   workloads: { allowedImages: string[]; maxTasksPerJob: number; maxTimeoutSec: number };
   scheduler: {
@@ -124,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       migrateOnStart: e.TESSERA_MIGRATE_ON_START ?? !e.DATABASE_URL,
     },
     dataDir,
+    redisUrl: e.REDIS_URL,
     blobs: {
       dir: resolve(e.TESSERA_BLOB_DIR ?? join(dataDir, 'blobs')),
       maxBytes: e.TESSERA_MAX_BLOB_MB * MIB,

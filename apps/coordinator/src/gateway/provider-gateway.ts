@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -38,10 +44,12 @@ const LOG_FLUSH_MS = 1000;
  * stock WsAdapter would destroy them).
  */
 @Injectable()
-export class ProviderGateway implements OnApplicationBootstrap, OnApplicationShutdown, GatewayContext {
+export class ProviderGateway implements OnApplicationBootstrap, BeforeApplicationShutdown, GatewayContext {
   private readonly logger = new Logger(ProviderGateway.name);
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   private readonly sessions = new Map<string, ProviderSession>();
+  /** Every open socket's session, authenticated or not. */
+  private readonly live = new Set<ProviderSession>();
   readonly waiters = new ClaimWaiters();
   readonly claimWaitMs = CLAIM_WAIT_MS;
   private flushTimer?: NodeJS.Timeout;
@@ -51,7 +59,9 @@ export class ProviderGateway implements OnApplicationBootstrap, OnApplicationShu
     const path = (req.url ?? '').split('?')[0];
     if (path !== PROVIDER_GATEWAY_PATH) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      new ProviderSession(ws, this, req.socket.remoteAddress ?? 'unknown');
+      const session = new ProviderSession(ws, this, req.socket.remoteAddress ?? 'unknown');
+      this.live.add(session);
+      ws.once('close', () => void session.whenIdle().finally(() => this.live.delete(session)));
     });
   };
 
@@ -78,15 +88,23 @@ export class ProviderGateway implements OnApplicationBootstrap, OnApplicationShu
     }, LOG_FLUSH_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Runs before any module's shutdown hook (so before the database pool closes): stop accepting
+   * agents, close every socket, and wait (bounded) until each session has written what it was
+   * handling, its buffered logs and its disconnect.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.flushTimer);
     this.unsubscribe?.();
     this.server?.off('upgrade', this.onUpgrade);
-    const sessions = [...this.sessions.values()];
-    await Promise.all(sessions.map((s) => this.flushLogs(s)));
+    const sessions = [...this.live];
     for (const session of sessions) session.close(CloseCode.GoingAway, 'coordinator shutting down');
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
+    await Promise.race([
+      Promise.all(sessions.map((s) => s.whenIdle())),
+      new Promise((r) => setTimeout(r, 5_000)),
+    ]);
   }
 
   register(session: ProviderSession): void {

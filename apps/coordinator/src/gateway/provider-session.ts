@@ -106,6 +106,11 @@ export class ProviderSession {
     this.enqueue(() => this.handle(message));
   }
 
+  /** Resolves when every request received so far (and the close bookkeeping) has been handled. */
+  whenIdle(): Promise<void> {
+    return this.queue;
+  }
+
   private enqueue(work: () => Promise<void>): void {
     this.queue = this.queue.then(work).catch((error: unknown) => this.logger.error(error));
   }
