@@ -18,10 +18,9 @@ export interface TestCoordinator {
 
 /** A fresh database copied from the migrated template (one migration run per schema version). */
 export function createMigratedDatabase(prefix: string): Promise<TestDatabase> {
-  return createTestDatabase(prefix, {
-    key: MIGRATIONS.map((m) => m.name).join(','),
-    build: (url) => migrate(url),
-  });
+  // The key covers each migration's code, so editing a migration rebuilds the template.
+  const key = MIGRATIONS.map((m) => `${m.name}:${m.prototype.up.toString()}`).join('\n');
+  return createTestDatabase(prefix, { key, build: (url) => migrate(url) });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '@tessera/testing';
 import { dataSourceOptions } from './data-source';
+import { MIGRATIONS } from './migrations';
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -32,7 +33,11 @@ describe('migrations', () => {
   });
 
   it('roll back completely', async () => {
-    for (let i = 0; i < 10 && (await sut.showMigrations()) === false; i++) await sut.undoLastMigration();
+    for (let i = 0; i < MIGRATIONS.length; i++) await sut.undoLastMigration();
+    const functions: unknown[] = await sut.query(
+      `SELECT proname FROM pg_proc WHERE proname LIKE 'tessera_%'`,
+    );
+    expect(functions).toEqual([]);
     const tables: { tablename: string }[] = await sut.query(
       `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
     );

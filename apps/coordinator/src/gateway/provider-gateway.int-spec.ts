@@ -465,6 +465,28 @@ describe('provider gateway', () => {
     });
   });
 
+  describe('rate limit', () => {
+    it('refuses a flood with RATE_LIMITED naming each dropped request, and keeps serving the agent', async () => {
+      const agent = await TestAgent.connect(env.url);
+      const ids = Array.from({ length: 600 }, (_, i) => `hb-${i}`);
+      const replies = new Map<string, string>();
+      agent.socket.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { re?: string; type: string; code?: string };
+        if (m.re?.startsWith('hb-')) replies.set(m.re, m.type === 'error' ? (m.code as string) : m.type);
+      });
+      for (const id of ids) agent.sendRaw(JSON.stringify({ type: 'heartbeat', id, attempts: [] }));
+      await eventually(() => replies.size === ids.length, 15_000);
+      const limited = [...replies.values()].filter((v) => v === 'RATE_LIMITED').length;
+      expect(limited).toBeGreaterThan(0);
+      expect([...replies.values()].filter((v) => v === 'heartbeat.ack').length).toBe(ids.length - limited);
+      await new Promise((r) => setTimeout(r, 1_100)); // the bucket refills
+      expect(await agent.request({ type: 'heartbeat', attempts: [] })).toMatchObject({
+        type: 'heartbeat.ack',
+      });
+      agent.close();
+    });
+  });
+
   describe('connections', () => {
     it('closes the older socket with 4409 when the same key connects again, and keeps the provider online', async () => {
       const keypair = Ed25519Keypair.generate();

@@ -75,7 +75,9 @@ export class ProviderSession {
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
     if (!this.takeToken()) {
-      this.reject('RATE_LIMITED', `more than ${RATE_PER_SEC} messages per second; slow down`);
+      // Echo the request id (found without a full parse) so the sender knows which request was dropped.
+      const re = /"id"\s*:\s*"([^"\\]{1,64})"/.exec(data.subarray(0, 512).toString('utf8'))?.[1];
+      this.reject('RATE_LIMITED', `more than ${RATE_PER_SEC} messages per second; slow down and resend`, re);
       return;
     }
     if (isBinary) {

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { OutputFile } from '@tessera/protocol';
 import type { TaskInput } from '@tessera/workloads';
+import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /** What a provider's machine offers, in the units tasks ask for. */
 export interface ProviderFit {
@@ -50,14 +52,6 @@ export interface LockedAttempt {
   providerId: string;
 }
 
-// The fit filter shared by both branches of the claim. $1 provider, $2 kinds, $3 cpus, $4 memory,
-// $5 gpus, $6 vram, $8 failure limit.
-const FITS = `
-  state = 'QUEUED' AND kind = ANY($2::text[])
-  AND req_cpus <= $3 AND req_memory_bytes <= $4 AND req_gpus <= $5 AND (req_gpus = 0 OR req_vram_bytes <= $6)
-  AND NOT EXISTS (SELECT 1 FROM job_provider_failure f
-                   WHERE f.job_id = task.job_id AND f.provider_id = $1 AND f.failures >= $8)`;
-
 /**
  * Leases, attempts and their outcomes: the scheduler's hot path, in SQL written for it. Only this
  * class and the jobs repository touch task and attempt rows.
@@ -67,12 +61,9 @@ export class LeasesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Leases the best queued task that fits, in one statement: pick (FOR UPDATE SKIP LOCKED, so
-   * concurrent claimers never wait on or take the same row), mark LEASED, create the attempt, and
-   * move the job to RUNNING on its first lease. Preference: tasks on an image the host already has,
-   * then priority, then queue order. `A UNION ALL B LIMIT 1` runs B only when A found nothing (Append
-   * runs its children in order and the Limit stops pulling), so the fallback branch locks nothing
-   * when the preferred one succeeds; the scheduler test checks the plan says so.
+   * Leases the best queued task that fits, in one round trip: `tessera_claim_task` (migration
+   * ClaimFunction1764100000000 explains the SQL and why it lives in the database) picks with FOR
+   * UPDATE SKIP LOCKED, so concurrent claimers never wait on or take the same row.
    */
   async claim(
     providerId: string,
@@ -80,48 +71,126 @@ export class LeasesRepository {
     leaseTtlMs: number,
     failureLimit: number,
   ): Promise<LeasedTaskRow | undefined> {
-    const rows: LeasedTaskRow[] = await this.db.query(
-      `WITH picked AS (
-         SELECT id FROM (SELECT id FROM task WHERE ${FITS} AND image = ANY($7::text[])
-                          ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) preferred
-         UNION ALL
-         SELECT id FROM (SELECT id FROM task WHERE ${FITS}
-                          ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED) any_fit
-         LIMIT 1
-       ), leased AS (
-         UPDATE task t SET state = 'LEASED', attempts = t.attempts + 1, current_attempt_id = gen_random_uuid(),
-                           updated_at = now()
-           FROM picked WHERE t.id = picked.id
-         RETURNING t.*
-       ), attempt_row AS (
-         INSERT INTO attempt (id, task_id, job_id, provider_id, number, state, leased_at, lease_expires_at)
-         SELECT current_attempt_id, id, job_id, $1, (SELECT count(*) + 1 FROM attempt WHERE task_id = leased.id),
-                'LEASED', now(), now() + $9 * interval '1 millisecond'
-           FROM leased
-         RETURNING id, lease_expires_at
-       ), job_row AS (
-         UPDATE job SET state = 'RUNNING', started_at = now(), updated_at = now()
-           FROM leased WHERE job.id = leased.job_id AND job.state = 'QUEUED'
-         RETURNING job.id
+    const rows = await this.prepared<{
+      task_id: string;
+      job_id: string;
+      account_id: string;
+      task_index: number;
+      kind: string;
+      params: Record<string, unknown>;
+      image: string;
+      req_cpus: number;
+      req_memory_bytes: string;
+      req_gpus: number;
+      req_vram_bytes: string;
+      timeout_sec: number;
+      inputs: TaskInput[];
+      attempt_id: string;
+      lease_expires_at: Date;
+    }>('tessera_claim', 'SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      providerId,
+      fit.kinds,
+      fit.cpus,
+      fit.memoryBytes,
+      fit.gpus,
+      fit.vramBytes,
+      fit.images,
+      failureLimit,
+      leaseTtlMs,
+    ]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      taskId: r.task_id,
+      jobId: r.job_id,
+      accountId: r.account_id,
+      index: r.task_index,
+      kind: r.kind,
+      params: r.params,
+      image: r.image,
+      reqCpus: r.req_cpus,
+      reqMemoryBytes: Number(r.req_memory_bytes),
+      reqGpus: r.req_gpus,
+      reqVramBytes: Number(r.req_vram_bytes),
+      timeoutSec: r.timeout_sec,
+      inputs: r.inputs,
+      attemptId: r.attempt_id,
+      leaseExpiresAt: r.lease_expires_at,
+    };
+  }
+
+  /**
+   * The common case of a completion in one round trip: the live attempt of this provider succeeds,
+   * its task is accepted, the job's counter moves and the outputs are granted to the job's owner.
+   * Returns undefined when the attempt is not this provider's live attempt (already succeeded,
+   * expired, cancelled, someone else's): the caller then works out which, under locks.
+   */
+  async completeLive(
+    attemptId: string,
+    providerId: string,
+    outputs: OutputFile[],
+    startedAt: Date,
+    finishedAt: Date,
+  ): Promise<
+    { taskId: string; jobId: string; accountId: string; tasksDone: number; tasksTotal: number } | undefined
+  > {
+    const rows = await this.prepared<{
+      task_id: string;
+      job_id: string;
+      account_id: string;
+      tasks_done: number;
+      tasks_total: number;
+    }>(
+      'tessera_complete',
+      // `(a.provider_id = $2) IS TRUE` keeps the lookup on the primary key: with stale statistics
+      // the planner was seen walking the provider's whole attempt history through its index.
+      `WITH l AS (
+         SELECT a.id AS attempt_id, t.id AS task_id, t.job_id
+           FROM attempt a JOIN task t ON t.id = a.task_id
+          WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE AND a.state IN ('LEASED', 'RUNNING')
+            AND t.current_attempt_id = $1 AND t.state IN ('LEASED', 'RUNNING')
+          FOR UPDATE OF a, t
+       ), a AS (
+         UPDATE attempt SET state = 'SUCCEEDED', outputs = $3::jsonb, started_at = COALESCE(started_at, $4),
+                            finished_at = $5, exit_code = 0
+           FROM l WHERE attempt.id = l.attempt_id
+         RETURNING attempt.id
+       ), t AS (
+         UPDATE task SET state = 'ACCEPTED', outputs = $3::jsonb, finished_at = now(), updated_at = now()
+           FROM l WHERE task.id = l.task_id
+         RETURNING task.id
+       ), j AS (
+         UPDATE job SET tasks_done = tasks_done + 1, updated_at = now()
+           FROM l WHERE job.id = l.job_id
+         RETURNING job.id, job.account_id, job.tasks_done, job.tasks_total
+       ), g AS (
+         INSERT INTO blob_grant (sha256, account_id)
+         SELECT DISTINCT unnest($6::char(64)[]), j.account_id FROM j
+         ON CONFLICT DO NOTHING
        )
-       SELECT l.id AS "taskId", l.job_id AS "jobId", j.account_id AS "accountId", l.index, l.kind, l.params,
-              l.image, l.req_cpus AS "reqCpus", l.req_memory_bytes::float8 AS "reqMemoryBytes",
-              l.req_gpus AS "reqGpus", l.req_vram_bytes::float8 AS "reqVramBytes", l.timeout_sec AS "timeoutSec",
-              l.inputs, a.id AS "attemptId", a.lease_expires_at AS "leaseExpiresAt"
-         FROM leased l CROSS JOIN attempt_row a JOIN job j ON j.id = l.job_id`,
-      [
-        providerId,
-        fit.kinds,
-        fit.cpus,
-        fit.memoryBytes,
-        fit.gpus,
-        fit.vramBytes,
-        fit.images,
-        failureLimit,
-        leaseTtlMs,
-      ],
+       SELECT l.task_id, j.id AS job_id, j.account_id, j.tasks_done, j.tasks_total FROM l JOIN j ON j.id = l.job_id`,
+      [attemptId, providerId, JSON.stringify(outputs), startedAt, finishedAt, outputs.map((o) => o.sha256)],
     );
-    return rows[0];
+    const r = rows[0];
+    return r
+      ? {
+          taskId: r.task_id,
+          jobId: r.job_id,
+          accountId: r.account_id,
+          tasksDone: r.tasks_done,
+          tasksTotal: r.tasks_total,
+        }
+      : undefined;
+  }
+
+  /**
+   * Runs a hot statement as a named prepared statement on the driver's pool: parsed and planned
+   * once per connection instead of per call (TypeORM's query() sends unnamed statements). Never
+   * call it inside a transaction callback: it takes its own connection.
+   */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.db.driver as PostgresDriver).master as Pool;
+    return (await pool.query<T & QueryResultRow>({ name, text, values })).rows;
   }
 
   /** LEASED → RUNNING for the attempt and its task. False when the provider does not hold it. */
@@ -181,6 +250,21 @@ export class LeasesRepository {
     );
   }
 
+  /** The attempt's state if it is this provider's, and whether it is still the task's live attempt. */
+  async attemptStatus(
+    attemptId: string,
+    providerId: string,
+  ): Promise<{ attemptState: string; live: boolean } | undefined> {
+    const rows: { attemptState: string; live: boolean }[] = await this.db.query(
+      `SELECT a.state AS "attemptState",
+              (a.state IN ('LEASED', 'RUNNING') AND t.current_attempt_id = a.id AND t.state IN ('LEASED', 'RUNNING')) AS live
+         FROM attempt a JOIN task t ON t.id = a.task_id
+        WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE`,
+      [attemptId, providerId],
+    );
+    return rows[0];
+  }
+
   /** Runs `work` in a transaction with the attempt and its task locked; undefined if not this provider's. */
   async withLockedAttempt<T>(
     attemptId: string,
@@ -194,7 +278,7 @@ export class LeasesRepository {
                 t.attempts, t.max_attempts AS "maxAttempts", t.job_id AS "jobId", j.account_id AS "accountId",
                 a.provider_id AS "providerId"
            FROM attempt a JOIN task t ON t.id = a.task_id JOIN job j ON j.id = t.job_id
-          WHERE a.id = $1 AND a.provider_id = $2
+          WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE
           FOR UPDATE OF a, t`,
         [attemptId, providerId],
       );
@@ -203,37 +287,6 @@ export class LeasesRepository {
   }
 
   // Steps inside withLockedAttempt -------------------------------------------------------------------
-
-  async succeedAttempt(
-    tx: EntityManager,
-    a: LockedAttempt,
-    outputs: OutputFile[],
-    startedAt: Date,
-    finishedAt: Date,
-  ): Promise<void> {
-    await tx.query(
-      `UPDATE attempt SET state = 'SUCCEEDED', outputs = $2, started_at = COALESCE(started_at, $3), finished_at = $4, exit_code = 0
-        WHERE id = $1`,
-      [a.attemptId, JSON.stringify(outputs), startedAt, finishedAt],
-    );
-    await tx.query(
-      `UPDATE task SET state = 'ACCEPTED', outputs = $2, finished_at = now(), updated_at = now() WHERE id = $1`,
-      [a.taskId, JSON.stringify(outputs)],
-    );
-  }
-
-  /** Counts an accepted task; returns the job's progress after it. */
-  async countTaskDone(
-    tx: EntityManager,
-    jobId: string,
-  ): Promise<{ tasksDone: number; tasksTotal: number; state: string }> {
-    const [rows]: [{ tasksDone: number; tasksTotal: number; state: string }[], number] = await tx.query(
-      `UPDATE job SET tasks_done = tasks_done + 1, updated_at = now() WHERE id = $1
-        RETURNING tasks_done AS "tasksDone", tasks_total AS "tasksTotal", state`,
-      [jobId],
-    );
-    return rows[0];
-  }
 
   async endAttempt(
     tx: EntityManager,

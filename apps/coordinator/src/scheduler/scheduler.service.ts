@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Capabilities, Lease, TaskCompletedMessage, TaskFailedMessage } from '@tessera/protocol';
+import type {
+  Capabilities,
+  Lease,
+  OutputFile,
+  TaskCompletedMessage,
+  TaskFailedMessage,
+} from '@tessera/protocol';
 import { EntityManager } from 'typeorm';
 import { BlobsRepository } from '../blobs/blobs.repository';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
@@ -30,6 +36,7 @@ export function fitOf(capabilities: Capabilities): ProviderFit {
 @Injectable()
 export class SchedulerService {
   private readonly logger = new Logger(SchedulerService.name);
+  private readonly allowedImages: ReadonlySet<string>;
 
   constructor(
     private readonly leases: LeasesRepository,
@@ -39,12 +46,17 @@ export class SchedulerService {
     private readonly metrics: MetricsService,
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
-  ) {}
+  ) {
+    this.allowedImages = new Set(config.workloads.allowedImages);
+  }
 
   /** Leases the best fitting queued task to the provider, or undefined when none fits. */
   async claim(providerId: string, capabilities: Capabilities): Promise<Lease | undefined> {
     const { leaseTtlMs, providerJobFailureLimit } = this.config.scheduler;
-    const row = await this.leases.claim(providerId, fitOf(capabilities), leaseTtlMs, providerJobFailureLimit);
+    const fit = fitOf(capabilities);
+    // Only images a task can name matter for the preference; it also bounds the claim's per-image probes.
+    fit.images = fit.images.filter((image) => this.allowedImages.has(image));
+    const row = await this.leases.claim(providerId, fit, leaseTtlMs, providerJobFailureLimit);
     if (!row) return undefined;
     this.metrics.tasksLeased.inc({ kind: row.kind });
     this.publishTask(row.jobId, row.accountId, row.taskId);
@@ -109,38 +121,46 @@ export class SchedulerService {
   /**
    * Accepts a finished attempt: every output must already be in the blob store with the declared
    * size. Idempotent: reporting the same success twice (after a reconnect) is acknowledged again.
-   * Guarantee: at most one attempt per task is accepted, because only the task's current attempt
-   * can succeed and the task row is locked while it does.
+   * Guarantee: at most one attempt per task is accepted, because only the task's live attempt can
+   * succeed and its row is locked while it does.
    */
   async complete(providerId: string, msg: TaskCompletedMessage): Promise<void> {
-    // Blobs are immutable once stored, so this check needs no lock. It runs before the transaction:
-    // inside it, every query must go through `tx` (the embedded database has a single connection).
+    // Blobs are immutable once stored, so this check needs no lock.
     const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
     const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
-    const outcome = await this.leases.withLockedAttempt(msg.attemptId, providerId, async (tx, a) => {
-      if (a.attemptState === 'SUCCEEDED') return 'duplicate' as const;
-      this.assertLive(a);
-      if (missing) {
-        throw new GatewayError(
-          'OUTPUT_MISSING',
-          `output ${missing.path} (${missing.sha256}, ${missing.size} bytes) was not uploaded`,
-        );
-      }
-      await this.leases.succeedAttempt(tx, a, msg.outputs, new Date(msg.startedAt), new Date(msg.finishedAt));
-      await this.blobs.grantIn(
-        tx,
-        msg.outputs.map((o) => o.sha256),
-        a.accountId,
+    if (!missing) {
+      const done = await this.leases.completeLive(
+        msg.attemptId,
+        providerId,
+        msg.outputs,
+        new Date(msg.startedAt),
+        new Date(msg.finishedAt),
       );
-      const progress = await this.leases.countTaskDone(tx, a.jobId);
-      const jobCompleted = progress.tasksDone >= progress.tasksTotal && (await this.completeJob(tx, a.jobId));
-      return { a, jobCompleted };
-    });
-    if (outcome === undefined) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
-    if (outcome === 'duplicate') return;
-    this.metrics.tasksCompleted.inc({ outcome: 'accepted' });
-    this.publishTask(outcome.a.jobId, outcome.a.accountId, outcome.a.taskId);
-    if (outcome.jobCompleted) this.logger.log({ msg: 'job completed', jobId: outcome.a.jobId });
+      if (done) {
+        const jobCompleted =
+          done.tasksDone >= done.tasksTotal &&
+          (await this.jobs.transaction((tx) => this.completeJob(tx, done.jobId)));
+        this.metrics.tasksCompleted.inc({ outcome: 'accepted' });
+        this.publishTask(done.jobId, done.accountId, done.taskId);
+        if (jobCompleted) this.logger.log({ msg: 'job completed', jobId: done.jobId });
+        return;
+      }
+    }
+    // Not accepted: say why. The attempt can only have left the live states, so no lock is needed.
+    const status = await this.leases.attemptStatus(msg.attemptId, providerId);
+    if (!status) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
+    if (status.attemptState === 'SUCCEEDED') return; // a repeated report, already accepted
+    if (!status.live) {
+      throw new GatewayError(
+        'NOT_LEASED',
+        `attempt ${msg.attemptId} is ${status.attemptState.toLowerCase()}, its result is not accepted`,
+      );
+    }
+    const m = missing as OutputFile;
+    throw new GatewayError(
+      'OUTPUT_MISSING',
+      `output ${m.path} (${m.sha256}, ${m.size} bytes) was not uploaded`,
+    );
   }
 
   private async completeJob(tx: EntityManager, jobId: string): Promise<boolean> {
@@ -241,18 +261,6 @@ export class SchedulerService {
       });
     }
     this.events.publish({ type: 'work.queued', kind: 'any' });
-  }
-
-  private assertLive(a: LockedAttempt): void {
-    if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') {
-      throw new GatewayError(
-        'NOT_LEASED',
-        `attempt ${a.attemptId} is ${a.attemptState.toLowerCase()}, its result is not accepted`,
-      );
-    }
-    if (a.currentAttemptId !== a.attemptId) {
-      throw new GatewayError('NOT_LEASED', `attempt ${a.attemptId} is no longer the task's live attempt`);
-    }
   }
 
   async appendLog(providerId: string, attemptId: string, text: string): Promise<void> {

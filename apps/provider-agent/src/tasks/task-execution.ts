@@ -277,6 +277,13 @@ export class TaskExecution {
         await this.deps.connection.request(message);
         return;
       } catch (error) {
+        if (
+          error instanceof RequestRefusedError &&
+          (error.code === 'RATE_LIMITED' || error.code === 'INTERNAL')
+        ) {
+          await sleep(1_000); // transient on the coordinator's side: the report still has to arrive
+          continue;
+        }
         if (error instanceof RequestRefusedError) {
           log.warn({ type: message.type, reason: error.message }, 'the coordinator refused the report');
           if (message.type === 'task.started' && error.code === 'NOT_LEASED')
