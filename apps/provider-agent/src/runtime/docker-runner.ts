@@ -1,45 +1,12 @@
 import { chmod, chown } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
-import { ContainerSpec, OutputFile } from '@tessera/protocol';
-import { LogHandler, LogSink } from './log-sink';
+import type { OutputFile } from '@tessera/protocol';
+import type { ContainerRuntime, RunOutcome, RunRequest, RunResult } from './container-runtime';
+import { LogSink } from './log-sink';
 import { checkOutputs, OutputLimits, outputsExceedLimits } from './outputs';
 import { dockerMessage, dockerStatus, RunnerError } from './runner-error';
 import { buildContainerOptions, MANAGED_LABEL, SANDBOX_GID, SANDBOX_UID } from './sandbox';
-
-export interface RunRequest {
-  spec: ContainerSpec;
-  /** Container name, unique on the host (e.g. `tessera-<attemptId>`). */
-  name: string;
-  /** Host directory with the task's inputs, mounted read-only at /in; must be readable by uid 10001. */
-  inputDir: string;
-  /** Empty host directory for the task's outputs, mounted at /out; the runner makes it writable by uid 10001. */
-  outputDir: string;
-  /** Whether this host can pass NVIDIA GPUs into containers. */
-  gpuAvailable: boolean;
-  labels?: Record<string, string>;
-  /** Receives decoded stdout and stderr as it arrives (see LogSink for the guarantees). */
-  onLog: LogHandler;
-  /** Aborting cancels the task: SIGTERM, then SIGKILL after `stopGraceMs`. */
-  signal?: AbortSignal;
-  /** Grace between SIGTERM and SIGKILL on cancel; default 10 s. */
-  stopGraceMs?: number;
-}
-
-export type RunOutcome = 'exited' | 'timeout' | 'oom' | 'cancelled';
-
-export interface RunResult {
-  /** The container's exit status (137 after SIGKILL); -1 when cancelled before it started. */
-  exitCode: number;
-  outcome: RunOutcome;
-  /**
-   * Set when the runner killed the task for writing more to /out than its limits allow; the files
-   * are left in place and `checkOutputs` will refuse them with the precise reason.
-   */
-  limitExceeded?: 'outputs';
-  startedAt: Date;
-  finishedAt: Date;
-}
 
 export interface DockerRunnerOptions {
   /** Labels put on every container and used by `removeStale` to tell this agent's containers apart. */
@@ -52,6 +19,8 @@ export interface DockerRunnerOptions {
   logDrainMs?: number;
 }
 
+export type { ContainerRuntime, RunOutcome, RunRequest, RunResult };
+
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
 /**
@@ -62,7 +31,7 @@ const DEFAULT_STOP_GRACE_MS = 10_000;
  * the container is force-removed before `run` settles, whether it succeeded, failed, timed out,
  * was cancelled or threw.
  */
-export class DockerRunner {
+export class DockerRunner implements ContainerRuntime {
   private readonly labels: Record<string, string>;
   private readonly pullTimeoutMs: number;
   private readonly outputWatchMs: number;

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import type { ContainerCreateOptions, HostConfig } from 'dockerode';
 import { ContainerSpec, CONTAINER_INPUT_DIR, CONTAINER_OUTPUT_DIR } from '@tessera/protocol';
+import type { RunRequest } from './container-runtime';
 import { RunnerError } from './runner-error';
 
 /** The uid and gid every task runs as, whatever the image's USER says. */
@@ -15,21 +16,14 @@ export const SANDBOX_NOFILE = 4096;
 /** Docker refuses memory limits below 6 MiB; we refuse them before Docker does, with a clearer message. */
 export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
-export interface SandboxRequest {
-  spec: ContainerSpec;
-  /** Container name (Docker's rules: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
-  name: string;
-  /** Host directory mounted read-only at /in; must be readable by uid 10001. */
-  inputDir: string;
-  /** Host directory mounted read-write at /out; must be writable by uid 10001. */
-  outputDir: string;
-  /** Whether this host can pass NVIDIA GPUs into containers (nvidia-smi found, toolkit installed). */
-  gpuAvailable: boolean;
-  /** Extra labels; `tessera.managed=true` is always added and cannot be overridden. */
-  labels?: Record<string, string>;
+/** What the sandbox needs from a run request, plus the host's CPU count. */
+export type SandboxRequest = Pick<
+  RunRequest,
+  'spec' | 'name' | 'inputDir' | 'outputDir' | 'gpuAvailable' | 'labels'
+> & {
   /** CPUs the Docker host has; a CPU request above it is clamped (Docker would refuse it). */
   hostCpus?: number;
-}
+};
 
 /**
  * Builds the `docker create` options for a task. Guarantees, whatever the spec asks for: no network

@@ -10,7 +10,7 @@ import {
   RequestRefusedError,
 } from '../connection/coordinator-connection';
 import { sleep } from '../connection/backoff';
-import { ContainerRuntime } from './container-runtime';
+import type { ContainerRuntime } from '../runtime/container-runtime';
 import { imageAllowed } from './image-policy';
 
 export interface ExecutionDeps {
