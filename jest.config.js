@@ -19,6 +19,7 @@ const moduleNameMapper = {
   '^@tessera/workloads$': '<rootDir>/libs/workloads/src',
   '^@tessera/crypto$': '<rootDir>/libs/crypto/src',
   '^@tessera/testing$': '<rootDir>/libs/testing/src',
+  '^@tessera/sandbox$': '<rootDir>/libs/sandbox/src',
 };
 const base = {
   transform: { '^.+\\.ts$': swc },

@@ -7,7 +7,7 @@ import {
   DisconnectedError,
   RequestRefusedError,
 } from './connection/coordinator-connection';
-import type { ContainerRuntime } from './runtime/container-runtime';
+import type { ContainerRuntime } from '@tessera/sandbox';
 import { TaskExecution } from './tasks/task-execution';
 
 export type AgentState = 'idle' | 'busy' | 'draining' | 'stopped';

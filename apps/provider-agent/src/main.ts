@@ -8,7 +8,7 @@ import { CoordinatorConnection, FatalConnectionError } from './connection/coordi
 import { formatDoctorReport, runDoctor } from './doctor/doctor';
 import { createKeypairFile, loadKeypair } from './identity/keypair-file';
 import { createAgentLogger } from './logger';
-import { DockerRunner } from './runtime/docker-runner';
+import { DockerRunner } from '@tessera/sandbox';
 import { AGENT_VERSION } from './version';
 
 interface CommonFlags {

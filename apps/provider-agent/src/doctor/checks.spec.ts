@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { Ed25519Keypair } from '@tessera/crypto';
 import { GpuQuery } from '../capabilities/nvidia-smi';
-import { RunRequest, RunResult } from '../runtime/docker-runner';
-import { RunnerError } from '../runtime/runner-error';
+import { RunRequest, RunResult } from '@tessera/sandbox';
+import { RunnerError } from '@tessera/sandbox';
 import {
   checkClock,
   checkDisk,

@@ -4,8 +4,8 @@ import type Docker from 'dockerode';
 import { Ed25519Keypair } from '@tessera/crypto';
 import { ContainerSpec } from '@tessera/protocol';
 import { GpuQuery } from '../capabilities/nvidia-smi';
-import { formatBytes } from '../runtime/outputs';
-import { DockerRunner } from '../runtime/docker-runner';
+import { formatBytes } from '@tessera/sandbox';
+import { DockerRunner } from '@tessera/sandbox';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { GpuQuery, queryNvidiaGpus } from '../capabilities/nvidia-smi';
 import { freeDiskBytes } from '../capabilities/probe';
-import { DockerRunner } from '../runtime/docker-runner';
+import { DockerRunner } from '@tessera/sandbox';
 import {
   checkClock,
   checkDisk,

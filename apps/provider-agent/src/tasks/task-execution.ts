@@ -10,7 +10,7 @@ import {
   RequestRefusedError,
 } from '../connection/coordinator-connection';
 import { sleep } from '../connection/backoff';
-import type { ContainerRuntime } from '../runtime/container-runtime';
+import type { ContainerRuntime } from '@tessera/sandbox';
 import { imageAllowed } from './image-policy';
 
 export interface ExecutionDeps {
