@@ -8,6 +8,7 @@ import {
   RequestRefusedError,
 } from './connection/coordinator-connection';
 import type { ContainerRuntime } from '@tessera/sandbox';
+import { createWorkloadRegistry } from '@tessera/workloads';
 import { TaskExecution } from './tasks/task-execution';
 
 export type AgentState = 'idle' | 'busy' | 'draining' | 'stopped';
@@ -42,6 +43,7 @@ export class ProviderAgent {
   private readonly closed = new AbortController();
   private slotFreed?: () => void;
   private loops: Promise<void>[] = [];
+  private readonly workloads = createWorkloadRegistry();
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -137,6 +139,7 @@ export class ProviderAgent {
       blobs: this.opts.blobs,
       connection: this.opts.connection,
       workDir: this.opts.workDir,
+      workloads: this.workloads,
       allowedImages: this.opts.allowedImages,
       pullImages: this.opts.pullImages,
       gpuAvailable: this.opts.gpuAvailable,

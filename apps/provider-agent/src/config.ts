@@ -21,7 +21,8 @@ const EnvSchema = z.object({
     .default(join(homedir(), '.cache', 'tessera-agent')),
   TESSERA_AGENT_NAME: z.string().min(1).max(100).default(hostname()),
   TESSERA_AGENT_SLOTS: z.coerce.number().int().min(1).max(64).default(1),
-  TESSERA_AGENT_KINDS: list.default(['container']),
+  /** Kinds to offer; a kind whose worker image is not on this host is left out (see runnableKinds). */
+  TESSERA_AGENT_KINDS: list.default(['container', 'render']),
   /** Images this machine will run, whatever the coordinator asks: exact refs or `prefix*`. */
   TESSERA_AGENT_ALLOWED_IMAGES: list.default(['tessera/*']),
   /**

@@ -102,12 +102,15 @@ export const ContainerSpecSchema = z.strictObject({
 });
 export type ContainerSpec = z.infer<typeof ContainerSpecSchema>;
 
-export const LeaseSchema = z.strictObject({
+// Coordinator → agent objects are loose: an agent ignores fields it does not know.
+export const LeaseSchema = z.looseObject({
   attemptId: uuid,
   taskId: uuid,
   jobId: uuid,
   kind: z.string(),
   leaseExpiresAt: timestamp,
+  /** The task as its job kind describes it (e.g. a render chunk's frames), for the kind's output checks. */
+  task: z.looseObject({ index: z.number().int().nonnegative(), params: z.record(z.string(), z.unknown()) }),
   container: ContainerSpecSchema,
 });
 export type Lease = z.infer<typeof LeaseSchema>;
@@ -204,6 +207,7 @@ export const ErrorCodeSchema = z.enum([
   'BANNED',
   'NOT_LEASED',
   'OUTPUT_MISSING',
+  'OUTPUT_INVALID',
   'RATE_LIMITED',
   'INTERNAL',
 ]);

@@ -1,8 +1,22 @@
 import { ContainerWorkload } from './container/container.workload';
+import { RenderWorkload, RenderWorkloadOptions } from './render/render.workload';
 import { WorkloadPlugin } from './workload';
 
+export interface WorkloadOptions {
+  render?: Partial<RenderWorkloadOptions>;
+}
+
+export const DEFAULT_RENDER_OPTIONS: RenderWorkloadOptions = {
+  image: 'tessera/blender:3.4',
+  gpuImage: 'tessera/blender:3.4-cuda',
+  targetChunkSeconds: 60,
+};
+
 /** Every job kind this build knows; a new kind is a new module registered here. */
-export function createWorkloadRegistry(): ReadonlyMap<string, WorkloadPlugin> {
-  const plugins: WorkloadPlugin[] = [new ContainerWorkload() as WorkloadPlugin];
+export function createWorkloadRegistry(options: WorkloadOptions = {}): ReadonlyMap<string, WorkloadPlugin> {
+  const plugins: WorkloadPlugin[] = [
+    new ContainerWorkload() as WorkloadPlugin,
+    new RenderWorkload({ ...DEFAULT_RENDER_OPTIONS, ...options.render }) as WorkloadPlugin,
+  ];
   return new Map(plugins.map((p) => [p.kind, p]));
 }

@@ -25,18 +25,27 @@ export interface TaskPlan {
   requirements: ResourceRequirements;
   timeoutSec: number;
   inputs: TaskInput[];
+  /** Units of progress this task is worth: frames of a render chunk, rows of a shard; 1 otherwise. */
+  items: number;
 }
+
+/** A stored task as the hooks that run per task see it (its progress weight is the coordinator's business). */
+export type TaskSpec = Omit<TaskPlan, 'items'>;
 
 /** What the coordinator knows about the machine a task is being leased to. */
 export interface ProviderProfile {
   cpuCores: number;
   memoryBytes: number;
   gpus: GpuInfo[];
+  /** Images already on the machine. */
+  images: string[];
+  /** Tasks the agent runs at once: a task may use its share of the machine. */
+  slots: number;
 }
 
 /** Operator policy every plugin validates against. */
 export interface WorkloadPolicy {
-  /** Images customers may name; nothing else runs on a provider's machine. */
+  /** Images customers may name (the `container` kind); nothing else runs on a provider's machine. */
   allowedImages: readonly string[];
   maxTasksPerJob: number;
   maxTimeoutSec: number;
@@ -45,13 +54,57 @@ export interface WorkloadPolicy {
 /** Looks up an input blob the customer referenced; undefined when it does not exist or is not theirs. */
 export type BlobLookup = (sha256: string) => Promise<{ size: number } | undefined>;
 
+/** What Blender reports about a scene file (see libs/workloads/src/render/blender/inspect.py). */
+export interface SceneInfo {
+  blenderVersion: string;
+  fileVersion: string;
+  scene: string;
+  frameStart: number;
+  frameEnd: number;
+  frameStep: number;
+  fps: number;
+  resolutionX: number;
+  resolutionY: number;
+  resolutionPercentage: number;
+  engine: string;
+  camera: boolean;
+  samples: number;
+  autoRunScriptsPresent: boolean;
+}
+
+/** The market's current prices, in tokens. */
+export interface MarketPrices {
+  currency: string;
+  /** Price of rendering one megapixel at one sample (Cycles), the unit render jobs are priced in. */
+  renderPerMegapixelSample: number;
+}
+
 export interface ValidationContext {
   policy: WorkloadPolicy;
   lookupBlob: BlobLookup;
+  /** Opens a scene in Blender, in the sandbox, and reports it; throws WorkloadInputError when Blender cannot. */
+  inspectScene?: (blend: { sha256: string; size: number }) => Promise<SceneInfo>;
+  market?: MarketPrices;
+}
+
+/** What a plugin may consider when splitting a job. */
+export interface SplitContext {
+  policy: WorkloadPolicy;
+  /** Providers online that run this kind: more of them favours smaller tasks. */
+  onlineProviders: number;
 }
 
 export type WorkloadInputErrorCode =
-  'IMAGE_NOT_ALLOWED' | 'INVALID_PARAMETER' | 'INPUT_NOT_FOUND' | 'TOO_MANY_TASKS' | 'LIMIT_EXCEEDED';
+  | 'IMAGE_NOT_ALLOWED'
+  | 'INVALID_PARAMETER'
+  | 'INPUT_NOT_FOUND'
+  | 'TOO_MANY_TASKS'
+  | 'LIMIT_EXCEEDED'
+  | 'NOT_A_BLEND'
+  | 'SCENE_INVALID'
+  | 'FRAMES_OUT_OF_RANGE'
+  | 'PRICE_TOO_LOW'
+  | 'UNAVAILABLE';
 
 /** A customer's job parameters are wrong; `message` says what to fix. Nothing has been stored. */
 export class WorkloadInputError extends Error {
@@ -65,19 +118,40 @@ export class WorkloadInputError extends Error {
   }
 }
 
+/** A task's outputs are not what the task promised (a frame missing, blank, of the wrong size). */
+export class WorkloadOutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkloadOutputError';
+  }
+}
+
+/**
+ * Reads a task output: `path` relative to the output directory (agent) or an output's blob
+ * (coordinator); at most `maxBytes` bytes when given.
+ */
+export type OutputReader = (file: OutputFile, maxBytes?: number) => Promise<Buffer>;
+
 /**
  * A job kind. The coordinator knows nothing kind-specific: it validates and splits jobs, builds the
- * container spec at lease time and merges outputs through these hooks. Verification hooks (sampling
- * and comparison) join this interface with spot-checks.
+ * container spec at lease time, checks and merges outputs through these hooks; the agent runs the
+ * same output check before it uploads. Verification hooks (sampling and comparison) join this
+ * interface with spot-checks.
  */
 export interface WorkloadPlugin<Params = unknown> {
   readonly kind: string;
   /** Validates and normalises parameters, resolving input blobs; throws WorkloadInputError. */
   validate(input: unknown, ctx: ValidationContext): Promise<Params>;
   /** Splits a validated job into tasks; at least one. */
-  split(params: Params, policy: WorkloadPolicy): TaskPlan[];
+  split(params: Params, ctx: SplitContext): TaskPlan[];
   /** The container that runs one task on one provider (the provider decides CPU vs GPU paths). */
-  containerSpec(task: TaskPlan, provider: ProviderProfile): ContainerSpec;
+  containerSpec(task: TaskSpec, provider: ProviderProfile): ContainerSpec;
+  /**
+   * Checks a finished task's outputs before they count; throws WorkloadOutputError with a precise
+   * reason. `deep` checks read whole files (the agent, on local disk); shallow ones read only what
+   * the coordinator can afford per completion (presence, headers).
+   */
+  checkOutputs?(task: TaskSpec, outputs: OutputFile[], read: OutputReader, deep: boolean): Promise<void>;
   /** Job outputs from its tasks' outputs, in task order. */
   merge(params: Params, tasks: { index: number; outputs: OutputFile[] }[]): OutputFile[];
 }

@@ -17,6 +17,6 @@ import { LocalBlobStore } from './local-blob-store';
     BlobsRepository,
     BlobsService,
   ],
-  exports: [BlobsService, BlobsRepository],
+  exports: [BlobsService, BlobsRepository, BLOB_STORE],
 })
 export class BlobsModule {}

@@ -18,6 +18,11 @@ export type AppErrorCode =
   | 'INPUT_NOT_FOUND'
   | 'TOO_MANY_TASKS'
   | 'LIMIT_EXCEEDED'
+  | 'NOT_A_BLEND'
+  | 'SCENE_INVALID'
+  | 'FRAMES_OUT_OF_RANGE'
+  | 'PRICE_TOO_LOW'
+  | 'UNAVAILABLE'
   // blobs
   | 'BLOB_NOT_FOUND'
   | 'BLOB_TOO_LARGE'
@@ -52,6 +57,8 @@ export function httpStatusOf(code: AppErrorCode): number {
       return 404;
     case 'JOB_ALREADY_FINISHED':
       return 409;
+    case 'UNAVAILABLE':
+      return 503;
     case 'BLOB_TOO_LARGE':
       return 413;
     case 'BAD_INPUT':
@@ -60,6 +67,10 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'INPUT_NOT_FOUND':
     case 'TOO_MANY_TASKS':
     case 'LIMIT_EXCEEDED':
+    case 'NOT_A_BLEND':
+    case 'SCENE_INVALID':
+    case 'FRAMES_OUT_OF_RANGE':
+    case 'PRICE_TOO_LOW':
     case 'BLOB_HASH_MISMATCH':
     case 'BLOB_BAD_DIGEST':
       return 400;

@@ -55,6 +55,19 @@ const EnvSchema = z.object({
   TESSERA_COORDINATOR_ID: z.string().min(1).max(100).default('tessera-local'),
   /** Whether anyone may create an account through the API. */
   TESSERA_OPEN_SIGNUP: bool.default(true),
+  /** Where submitted scenes are opened to check them: `docker` (sandboxed, like a task) or `off` (no render jobs). */
+  TESSERA_SCENE_INSPECTOR: z.enum(['docker', 'off']).default('docker'),
+  TESSERA_RENDER_IMAGE: z.string().min(1).default('tessera/blender:3.4'),
+  TESSERA_RENDER_GPU_IMAGE: z.string().min(1).default('tessera/blender:3.4-cuda'),
+  /** Render chunks aim at about this much render time each (seconds). */
+  TESSERA_RENDER_CHUNK_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 3600)
+    .default(60),
+  /** Market price of one megapixel at one Cycles sample, in tokens. */
+  TESSERA_RENDER_PRICE: z.coerce.number().min(0).default(0.00001),
+  TESSERA_CURRENCY: z.string().min(1).max(10).default('TSR'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -68,6 +81,8 @@ export interface CoordinatorConfig {
   redisUrl?: string;
   blobs: { dir: string; maxBytes: number };
   workloads: { allowedImages: string[]; maxTasksPerJob: number; maxTimeoutSec: number };
+  render: { inspector: 'docker' | 'off'; image: string; gpuImage: string; chunkSeconds: number };
+  market: { currency: string; renderPerMegapixelSample: number };
   scheduler: {
     leaseTtlMs: number;
     heartbeatIntervalMs: number;
@@ -140,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       maxTasksPerJob: e.TESSERA_MAX_TASKS_PER_JOB,
       maxTimeoutSec: e.TESSERA_MAX_TASK_TIMEOUT_SEC,
     },
+    render: {
+      inspector: e.TESSERA_SCENE_INSPECTOR,
+      image: e.TESSERA_RENDER_IMAGE,
+      gpuImage: e.TESSERA_RENDER_GPU_IMAGE,
+      chunkSeconds: e.TESSERA_RENDER_CHUNK_SECONDS,
+    },
+    market: { currency: e.TESSERA_CURRENCY, renderPerMegapixelSample: e.TESSERA_RENDER_PRICE },
     scheduler: {
       leaseTtlMs: e.TESSERA_LEASE_TTL_SEC * 1000,
       heartbeatIntervalMs: e.TESSERA_HEARTBEAT_SEC * 1000,

@@ -68,6 +68,7 @@ function lease(): Lease {
   return {
     attemptId: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
     taskId: '3f2b8a1c-5d4e-4f6a-8b7c-9d0e1f2a3b4c',
+    task: { index: 0, params: {} },
     jobId: '9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
     kind: 'container',
     leaseExpiresAt: new Date(Date.now() + 30_000).toISOString(),

@@ -5,9 +5,17 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { AccountsResolver } from '../accounts/accounts.resolver';
 import { AttemptsResolver, JobsResolver, TasksResolver } from '../jobs/jobs.resolver';
 import { ProvidersResolver } from '../providers/providers.resolver';
+import { RenderResolver } from '../render/render.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
-export const RESOLVERS = [AccountsResolver, JobsResolver, TasksResolver, AttemptsResolver, ProvidersResolver];
+export const RESOLVERS = [
+  AccountsResolver,
+  JobsResolver,
+  TasksResolver,
+  AttemptsResolver,
+  ProvidersResolver,
+  RenderResolver,
+];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;
 # do not edit by hand. A test fails when this file and the code disagree.

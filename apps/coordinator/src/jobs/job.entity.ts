@@ -51,6 +51,13 @@ export class JobEntity {
   @Column({ type: 'int', default: 0 })
   tasksDone: number;
 
+  /** Progress in the kind's own unit (frames, rows); tasks for kinds without one. */
+  @Column({ type: 'int', default: 0 })
+  itemsTotal: number;
+
+  @Column({ type: 'int', default: 0 })
+  itemsDone: number;
+
   @Column({ type: 'jsonb', default: () => "'[]'" })
   outputs: OutputFile[];
 

@@ -3,6 +3,25 @@ import { AttemptDto, JobDto, TaskDto } from './dtos/job.dto';
 import { JobEntity } from './job.entity';
 import { TaskEntity } from './task.entity';
 
+const ITEM_UNITS: Record<string, string> = { render: 'frames', inference: 'rows' };
+
+/** Progress with an ETA from the pace so far (items per second since the first lease). */
+export function progressOf(job: JobEntity, now = Date.now()): JobDto['progress'] {
+  const itemsTotal = job.itemsTotal || job.tasksTotal;
+  const itemsDone = job.itemsTotal ? job.itemsDone : job.tasksDone;
+  const running = job.state === 'RUNNING' && job.startedAt && itemsDone > 0;
+  const elapsed = running ? (now - (job.startedAt as Date).getTime()) / 1000 : 0;
+  return {
+    tasksDone: job.tasksDone,
+    tasksTotal: job.tasksTotal,
+    itemsDone,
+    itemsTotal,
+    itemUnit: ITEM_UNITS[job.kind] ?? 'tasks',
+    fraction: itemsTotal ? itemsDone / itemsTotal : 0,
+    etaSeconds: running ? Math.round((elapsed / itemsDone) * (itemsTotal - itemsDone)) : null,
+  };
+}
+
 export function toJobDto(job: JobEntity): JobDto {
   return {
     id: job.id,
@@ -11,12 +30,9 @@ export function toJobDto(job: JobEntity): JobDto {
     state: job.state,
     params: job.params,
     priority: job.priority,
-    progress: {
-      tasksDone: job.tasksDone,
-      tasksTotal: job.tasksTotal,
-      fraction: job.tasksTotal ? job.tasksDone / job.tasksTotal : 0,
-    },
+    progress: progressOf(job),
     outputs: job.outputs,
+    archiveUrl: job.tasksDone > 0 ? `/v1/jobs/${job.id}/archive.zip` : null,
     error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
     createdAt: job.createdAt,
     startedAt: job.startedAt,

@@ -41,6 +41,7 @@ export class JobsRepository {
         priority: job.priority,
         state: JobState.QUEUED,
         tasksTotal: job.tasks.length,
+        itemsTotal: job.tasks.reduce((sum, t) => sum + t.items, 0),
       });
       const queuedAt = new Date();
       for (let i = 0; i < job.tasks.length; i += INSERT_CHUNK) {
@@ -61,6 +62,7 @@ export class JobsRepository {
             priority: job.priority,
             maxAttempts: job.maxAttempts,
             queuedAt,
+            items: t.items,
           })),
         );
       }
@@ -106,6 +108,13 @@ export class JobsRepository {
     return this.db
       .getRepository(AttemptEntity)
       .find({ where: { providerId }, order: { leasedAt: 'DESC' }, take: limit });
+  }
+
+  async acceptedOutputs(jobId: string): Promise<{ index: number; outputs: OutputFile[] }[]> {
+    return this.db.query(
+      `SELECT index, outputs FROM task WHERE job_id = $1 AND state = 'ACCEPTED' ORDER BY index`,
+      [jobId],
+    );
   }
 
   /** Outputs of every task of the job, in task order (for merging). */

@@ -18,6 +18,9 @@ import { WorkloadRegistry } from '../workloads/workloads.module';
 import { JobEntity } from './job.entity';
 import { JobState } from './job-state';
 import { JobsRepository, NewJob } from './jobs.repository';
+import { ProvidersService } from '../providers/providers.service';
+import { SceneInspector } from '../render/scene-inspector.service';
+import { BlobStore } from '../blobs/blob-store';
 import { JobsService } from './jobs.service';
 
 const ACCOUNT = '11111111-1111-4111-8111-111111111111';
@@ -98,6 +101,7 @@ describe('JobsService', () => {
         attemptsOf: jest.fn(),
         attemptsOfProvider: jest.fn(),
         taskOutputs: jest.fn(),
+        acceptedOutputs: jest.fn(),
         complete: jest.fn(),
         queueDepth: jest.fn(),
       },
@@ -112,7 +116,13 @@ describe('JobsService', () => {
       mocks.metrics as unknown as MetricsService,
       policy,
       bus,
-      { scheduler: { taskMaxAttempts: 4 } } as CoordinatorConfig,
+      {
+        scheduler: { taskMaxAttempts: 4 },
+        market: { currency: 'TSR', renderPerMegapixelSample: 0.00001 },
+      } as CoordinatorConfig,
+      { enabled: false } as SceneInspector,
+      {} as BlobStore,
+      { countOnline: jest.fn(() => Promise.resolve(1)) } as unknown as ProvidersService,
     );
   });
 

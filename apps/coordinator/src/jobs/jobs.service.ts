@@ -1,11 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { WorkloadInputError, WorkloadPolicy } from '@tessera/workloads';
+import type { OutputFile } from '@tessera/protocol';
+import { WorkloadInputError, WorkloadInputErrorCode, WorkloadPolicy } from '@tessera/workloads';
 import { Actor, requireAccount } from '../auth/actor';
+import { ZipFile } from 'yazl';
+import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
 import { BlobsService } from '../blobs/blobs.service';
-import { AppError } from '../common/app-error';
+import { AppError, AppErrorCode } from '../common/app-error';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { EVENT_BUS, EventBus } from '../events/event-bus';
 import { MetricsService } from '../health/metrics.service';
+import { ProvidersService } from '../providers/providers.service';
+import { SceneInspector } from '../render/scene-inspector.service';
 import { WORKLOAD_POLICY, WorkloadRegistry } from '../workloads/workloads.module';
 import { AttemptEntity } from './attempt.entity';
 import { JobEntity } from './job.entity';
@@ -31,6 +36,9 @@ export class JobsService {
     @Inject(WORKLOAD_POLICY) private readonly policy: WorkloadPolicy,
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly inspector: SceneInspector,
+    @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
+    private readonly providers: ProvidersService,
   ) {}
 
   /**
@@ -45,18 +53,19 @@ export class JobsService {
       params = await plugin.validate(input, {
         policy: this.policy,
         lookupBlob: (sha256) => this.blobs.lookupForAccount(accountId, sha256),
+        inspectScene: this.inspector.enabled ? (blend) => this.inspector.inspect(blend) : undefined,
+        market: this.config.market,
       });
     } catch (error) {
       if (error instanceof WorkloadInputError) {
-        throw new AppError(
-          error.code === 'INVALID_PARAMETER' ? 'BAD_INPUT' : error.code,
-          error.message,
-          error.field,
-        );
+        throw new AppError(appCodeOf(error.code), error.message, error.field);
       }
       throw error;
     }
-    const tasks = plugin.split(params, this.policy);
+    const tasks = plugin.split(params, {
+      policy: this.policy,
+      onlineProviders: await this.providers.countOnline(kind),
+    });
     const job = await this.jobs.create({
       accountId,
       kind,
@@ -125,6 +134,37 @@ export class JobsService {
     return this.jobs.attemptsOf(taskIds);
   }
 
+  /** Outputs of the job's accepted tasks so far, in task order (frames appear as chunks land). */
+  async acceptedOutputs(actor: Actor, jobId: string): Promise<{ index: number; outputs: OutputFile[] }[]> {
+    await this.get(actor, jobId);
+    return this.jobs.acceptedOutputs(jobId);
+  }
+
+  /**
+   * A zip of the outputs accepted so far, named as the job's merged outputs are (thumbnails left
+   * out), streamed from the blob store. PNGs and EXRs are stored, not deflated: they are compressed.
+   */
+  async archive(actor: Actor, jobId: string): Promise<{ name: string; zip: NodeJS.ReadableStream }> {
+    const job = await this.get(actor, jobId);
+    const files = this.workloads
+      .get(job.kind)
+      .merge(job.params, await this.jobs.acceptedOutputs(jobId))
+      .filter((f) => !f.path.startsWith('thumbs/'));
+    if (files.length === 0) throw new AppError('BLOB_NOT_FOUND', `job ${jobId} has no accepted outputs yet`);
+    const zip = new ZipFile();
+    for (const file of files) {
+      const stream = await this.blobStore.read(file.sha256);
+      if (!stream) throw new Error(`blob ${file.sha256} of job ${jobId} is missing from the store`);
+      zip.addReadStream(stream, file.path, {
+        compress: !/\.(png|exr|jpe?g|zip|gz)$/i.test(file.path),
+        size: file.size,
+      });
+    }
+    zip.end();
+    const name = (job.name ?? `${job.kind}-${job.id.slice(0, 8)}`).replace(/[^\w.-]+/g, '_');
+    return { name, zip: zip.outputStream };
+  }
+
   queueDepth(): Promise<QueueDepthRow[]> {
     return this.jobs.queueDepth();
   }
@@ -135,5 +175,23 @@ export class JobsService {
 
   private notFound(jobId: string): AppError {
     return new AppError('JOB_NOT_FOUND', `no job ${jobId} in your account`);
+  }
+}
+
+/** Plugin input errors as API errors (exhaustive: a new plugin code fails to compile until mapped). */
+function appCodeOf(code: WorkloadInputErrorCode): AppErrorCode {
+  switch (code) {
+    case 'INVALID_PARAMETER':
+      return 'BAD_INPUT';
+    case 'IMAGE_NOT_ALLOWED':
+    case 'INPUT_NOT_FOUND':
+    case 'TOO_MANY_TASKS':
+    case 'LIMIT_EXCEEDED':
+    case 'NOT_A_BLEND':
+    case 'SCENE_INVALID':
+    case 'FRAMES_OUT_OF_RANGE':
+    case 'PRICE_TOO_LOW':
+    case 'UNAVAILABLE':
+      return code;
   }
 }

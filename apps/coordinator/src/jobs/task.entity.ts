@@ -74,6 +74,10 @@ export class TaskEntity {
   @Column({ type: 'int', default: 0 })
   priority: number;
 
+  /** Units of progress this task is worth (frames of a render chunk); 1 for kinds without items. */
+  @Column({ type: 'int', default: 1 })
+  items: number;
+
   /** Leases taken so far; the task fails once this reaches maxAttempts and the last one failed. */
   @Column({ type: 'int', default: 0 })
   attempts: number;

@@ -54,6 +54,17 @@ export class ProvidersRepository {
     );
   }
 
+  /** Providers connected, heard from within `windowMs`, and running `kind`. */
+  async countOnline(kind: string, windowMs: number): Promise<number> {
+    const [row] = await this.db.query(
+      `SELECT count(*)::int AS n FROM provider
+        WHERE connected_at IS NOT NULL AND last_seen_at > now() - $2 * interval '1 millisecond'
+          AND banned_at IS NULL AND capabilities->'kinds' ? $1`,
+      [kind, windowMs],
+    );
+    return (row as { n: number }).n;
+  }
+
   findById(id: string): Promise<ProviderEntity | null> {
     return this.db.getRepository(ProviderEntity).findOneBy({ id });
   }

@@ -41,6 +41,10 @@ export class ProvidersService {
     return this.providers.markDisconnected(providerId, connectedAt);
   }
 
+  countOnline(kind: string): Promise<number> {
+    return this.providers.countOnline(kind, this.onlineWindowMs);
+  }
+
   /** The market's providers are public, as on Akash or Render: anyone may list them. */
   async list(_actor: Actor, opts: { onlineOnly: boolean; limit: number }): Promise<ProviderDto[]> {
     const rows = await this.providers.list({

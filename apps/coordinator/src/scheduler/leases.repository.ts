@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { OutputFile } from '@tessera/protocol';
-import type { TaskInput } from '@tessera/workloads';
+import type { TaskInput, TaskSpec } from '@tessera/workloads';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -158,10 +158,10 @@ export class LeasesRepository {
        ), t AS (
          UPDATE task SET state = 'ACCEPTED', outputs = $3::jsonb, finished_at = now(), updated_at = now()
            FROM l WHERE task.id = l.task_id
-         RETURNING task.id
+         RETURNING task.id, task.job_id, task.items
        ), j AS (
-         UPDATE job SET tasks_done = tasks_done + 1, updated_at = now()
-           FROM l WHERE job.id = l.job_id
+         UPDATE job SET tasks_done = tasks_done + 1, items_done = items_done + t.items, updated_at = now()
+           FROM t WHERE job.id = t.job_id
          RETURNING job.id, job.account_id, job.tasks_done, job.tasks_total
        ), g AS (
          INSERT INTO blob_grant (sha256, account_id)
@@ -248,6 +248,47 @@ export class LeasesRepository {
       `UPDATE attempt SET log_tail = right(log_tail || $3, $4) WHERE id = $1 AND provider_id = $2`,
       [attemptId, providerId, text, keep],
     );
+  }
+
+  /** The task behind one of this provider's attempts, as the workload hooks see it. */
+  async taskOfAttempt(
+    attemptId: string,
+    providerId: string,
+  ): Promise<(TaskSpec & { kind: string }) | undefined> {
+    const rows: {
+      kind: string;
+      index: number;
+      params: Record<string, unknown>;
+      image: string;
+      reqCpus: number;
+      reqMemoryBytes: string;
+      reqGpus: number;
+      reqVramBytes: string;
+      timeoutSec: number;
+      inputs: TaskInput[];
+    }[] = await this.db.query(
+      `SELECT t.kind, t.index, t.params, t.image, t.req_cpus AS "reqCpus", t.req_memory_bytes AS "reqMemoryBytes",
+              t.req_gpus AS "reqGpus", t.req_vram_bytes AS "reqVramBytes", t.timeout_sec AS "timeoutSec", t.inputs
+         FROM attempt a JOIN task t ON t.id = a.task_id
+        WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE`,
+      [attemptId, providerId],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      kind: r.kind,
+      index: r.index,
+      params: r.params,
+      image: r.image,
+      requirements: {
+        cpus: r.reqCpus,
+        memoryBytes: Number(r.reqMemoryBytes),
+        gpus: r.reqGpus,
+        vramBytes: Number(r.reqVramBytes),
+      },
+      timeoutSec: r.timeoutSec,
+      inputs: r.inputs,
+    };
   }
 
   /** The attempt's state if it is this provider's, and whether it is still the task's live attempt. */

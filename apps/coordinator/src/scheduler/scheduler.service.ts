@@ -13,9 +13,21 @@ import { EVENT_BUS, EventBus } from '../events/event-bus';
 import { JobState } from '../jobs/job-state';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { MetricsService } from '../health/metrics.service';
+import { ProviderProfile, WorkloadOutputError } from '@tessera/workloads';
+import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
 import { WorkloadRegistry } from '../workloads/workloads.module';
 import { GatewayError } from './gateway-error';
 import { LeasedTaskRow, LeasesRepository, LockedAttempt, ProviderFit } from './leases.repository';
+
+export function profileOf(c: Capabilities): ProviderProfile {
+  return {
+    cpuCores: c.cpu.cores,
+    memoryBytes: c.memoryBytes,
+    gpus: c.gpus,
+    images: c.images,
+    slots: c.slots,
+  };
+}
 
 export function fitOf(capabilities: Capabilities): ProviderFit {
   return {
@@ -36,6 +48,7 @@ export function fitOf(capabilities: Capabilities): ProviderFit {
 @Injectable()
 export class SchedulerService {
   private readonly logger = new Logger(SchedulerService.name);
+  /** Images a task can run on: the customer allow-list and the render images. */
   private readonly allowedImages: ReadonlySet<string>;
 
   constructor(
@@ -46,8 +59,13 @@ export class SchedulerService {
     private readonly metrics: MetricsService,
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
   ) {
-    this.allowedImages = new Set(config.workloads.allowedImages);
+    this.allowedImages = new Set([
+      ...config.workloads.allowedImages,
+      config.render.image,
+      config.render.gpuImage,
+    ]);
   }
 
   /** Leases the best fitting queued task to the provider, or undefined when none fits. */
@@ -79,7 +97,7 @@ export class SchedulerService {
         timeoutSec: row.timeoutSec,
         inputs: row.inputs,
       },
-      { cpuCores: capabilities.cpu.cores, memoryBytes: capabilities.memoryBytes, gpus: capabilities.gpus },
+      profileOf(capabilities),
     );
     return {
       attemptId: row.attemptId,
@@ -87,6 +105,7 @@ export class SchedulerService {
       jobId: row.jobId,
       kind: row.kind,
       leaseExpiresAt: new Date(row.leaseExpiresAt).toISOString(),
+      task: { index: row.index, params: row.params },
       container,
     };
   }
@@ -128,6 +147,7 @@ export class SchedulerService {
     // Blobs are immutable once stored, so this check needs no lock.
     const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
     const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
+    if (!missing && msg.outputs.length > 0) await this.checkOutputs(providerId, msg);
     if (!missing) {
       const done = await this.leases.completeLive(
         msg.attemptId,
@@ -161,6 +181,58 @@ export class SchedulerService {
       'OUTPUT_MISSING',
       `output ${m.path} (${m.sha256}, ${m.size} bytes) was not uploaded`,
     );
+  }
+
+  /**
+   * The workload's own checks of a result (a render chunk has all its frames, of the right size),
+   * read from the blob store. A result that fails them fails its attempt, so the task is retried
+   * elsewhere, and the agent hears why.
+   */
+  private async checkOutputs(providerId: string, msg: TaskCompletedMessage): Promise<void> {
+    const task = await this.leases.taskOfAttempt(msg.attemptId, providerId);
+    if (!task) return; // not this provider's attempt: the completion below says so
+    const plugin = this.workloads.get(task.kind);
+    if (!plugin.checkOutputs) return;
+    try {
+      await plugin.checkOutputs(
+        task,
+        msg.outputs,
+        (file, maxBytes) => this.readBlob(file.sha256, maxBytes),
+        false,
+      );
+    } catch (error) {
+      if (!(error instanceof WorkloadOutputError)) throw error;
+      this.logger.warn({
+        msg: 'result refused',
+        attemptId: msg.attemptId,
+        providerId,
+        reason: error.message,
+      });
+      await this.fail(providerId, {
+        type: 'task.failed',
+        id: 'check',
+        attemptId: msg.attemptId,
+        code: 'OUTPUT_INVALID',
+        message: error.message,
+      });
+      throw new GatewayError(
+        'OUTPUT_INVALID',
+        `${error.message}; the attempt failed and the task will be retried`,
+      );
+    }
+  }
+
+  private async readBlob(sha256: string, maxBytes = Infinity): Promise<Buffer> {
+    const stream = await this.store.read(sha256);
+    if (!stream) throw new WorkloadOutputError(`output ${sha256} is not in the blob store`);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= maxBytes) break; // leaving the loop closes the stream
+    }
+    return Buffer.concat(chunks).subarray(0, Math.min(length, maxBytes));
   }
 
   private async completeJob(tx: EntityManager, jobId: string): Promise<boolean> {

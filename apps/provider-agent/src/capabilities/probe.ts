@@ -33,8 +33,9 @@ export async function probeCapabilities(opts: ProbeOptions): Promise<Capabilitie
     freeDiskBytes(opts.workDir),
   ]);
   const cpus = os.cpus();
+  const tags = imageTags(images);
   const capabilities: Capabilities = {
-    kinds: opts.kinds,
+    kinds: runnableKinds(opts.kinds, tags),
     slots: opts.slots,
     cpu: {
       cores: Math.min(4096, Math.max(1, info.NCPU ?? os.availableParallelism())),
@@ -44,12 +45,26 @@ export async function probeCapabilities(opts: ProbeOptions): Promise<Capabilitie
     diskFreeBytes,
     gpus: gpus.gpus,
     docker: { version: version.Version.slice(0, 50), apiVersion: version.ApiVersion.slice(0, 20) },
-    images: imageTags(images),
+    images: tags,
     os: (version.Os || os.platform()).slice(0, 50),
     arch: (version.Arch || os.arch()).slice(0, 50),
   };
   return CapabilitiesSchema.parse(capabilities);
 }
+
+/**
+ * The kinds worth offering: a kind whose worker image is not on the host would only fail its
+ * tasks (images are not pulled by default), so it is left out until the image is built.
+ */
+export function runnableKinds(kinds: readonly string[], images: readonly string[]): string[] {
+  return kinds.filter((kind) => {
+    const prefix = KIND_IMAGE_PREFIX[kind];
+    return prefix === undefined || images.some((image) => image.startsWith(prefix));
+  });
+}
+
+/** Worker images each kind needs (kinds not listed run any allow-listed image). */
+const KIND_IMAGE_PREFIX: Record<string, string> = { render: 'tessera/blender:' };
 
 /** Every tag of every local image (`<none>` dropped), sorted, capped at the protocol's 1,000. */
 export function imageTags(images: { RepoTags?: string[] | null }[]): string[] {

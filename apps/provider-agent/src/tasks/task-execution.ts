@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FailureCode, Lease, OutputFile } from '@tessera/protocol';
 import { MAX_LOG_CHUNK_CHARS } from '@tessera/protocol';
@@ -11,9 +11,12 @@ import {
 } from '../connection/coordinator-connection';
 import { sleep } from '../connection/backoff';
 import type { ContainerRuntime } from '@tessera/sandbox';
+import { TaskSpec, WorkloadOutputError, WorkloadPlugin } from '@tessera/workloads';
 import { imageAllowed } from './image-policy';
 
 export interface ExecutionDeps {
+  /** Job kinds' hooks (output checks), shared with the coordinator through libs/workloads. */
+  workloads: ReadonlyMap<string, WorkloadPlugin>;
   runtime: ContainerRuntime;
   blobs: BlobClient;
   connection: CoordinatorConnection;
@@ -187,6 +190,7 @@ export class TaskExecution {
           );
     }
     const files = await deps.runtime.checkOutputs(outputDir, spec.limits);
+    await this.checkKindOutputs(files, outputDir);
     for (const file of files) {
       this.throwIfCancelled();
       await this.withRetries(`upload ${file.path}`, 'UPLOAD_FAILED', () =>
@@ -197,6 +201,38 @@ export class TaskExecution {
       files: files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })),
       times: { startedAt: result.startedAt.toISOString(), finishedAt: result.finishedAt.toISOString() },
     };
+  }
+
+  /** The job kind's own checks (a render chunk: every frame there, decodable, right size, not blank). */
+  private async checkKindOutputs(files: OutputFile[], outputDir: string): Promise<void> {
+    const { lease } = this;
+    const plugin = this.deps.workloads.get(lease.kind);
+    if (!plugin?.checkOutputs) return;
+    const spec = lease.container;
+    const task: TaskSpec = {
+      index: lease.task.index,
+      params: lease.task.params,
+      image: spec.image,
+      requirements: {
+        cpus: spec.limits.cpus,
+        memoryBytes: spec.limits.memoryBytes,
+        gpus: spec.gpus,
+        vramBytes: 0,
+      },
+      timeoutSec: spec.limits.timeoutSec,
+      inputs: spec.inputs,
+    };
+    try {
+      await plugin.checkOutputs(
+        task,
+        files,
+        (file, maxBytes) => readPrefix(join(outputDir, file.path), maxBytes),
+        true,
+      );
+    } catch (error) {
+      if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
+      throw error;
+    }
   }
 
   private throwIfCancelled(): void {
@@ -294,5 +330,18 @@ export class TaskExecution {
         await sleep(250);
       }
     }
+  }
+}
+
+/** The first `maxBytes` of a file (all of it without a limit). */
+async function readPrefix(path: string, maxBytes?: number): Promise<Buffer> {
+  if (maxBytes === undefined) return readFile(path);
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }

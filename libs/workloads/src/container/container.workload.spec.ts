@@ -17,7 +17,7 @@ const blobs = new Map([
   [SHA_B, { size: 2000 }],
 ]);
 const ctx: ValidationContext = { policy, lookupBlob: (sha256) => Promise.resolve(blobs.get(sha256)) };
-const provider = { cpuCores: 8, memoryBytes: 16 * 1024 * MIB, gpus: [] };
+const provider = { cpuCores: 8, memoryBytes: 16 * 1024 * MIB, gpus: [], images: [], slots: 1 };
 
 describe('ContainerWorkload', () => {
   const sut = new ContainerWorkload();
@@ -166,7 +166,7 @@ describe('ContainerWorkload', () => {
         timeoutSec: 120,
         inputs: [{ sha256: SHA_A, path: 'in.txt' }],
       });
-      const tasks = sut.split(params, policy);
+      const tasks = sut.split(params, { policy, onlineProviders: 1 });
       expect(tasks.map((t) => t.index)).toEqual([0, 1, 2]);
       for (const task of tasks) {
         expect(task.image).toBe('tessera/toolbox:1');
@@ -185,7 +185,9 @@ describe('ContainerWorkload', () => {
   describe('containerSpec', () => {
     it('tells each task its index and the task count, and keeps the customer’s env', async () => {
       const params = await validated({ tasks: 3, env: { MODE: 'fast' }, command: ['sh', '-c', 'run'] });
-      const specs = sut.split(params, policy).map((t) => sut.containerSpec(t, provider));
+      const specs = sut
+        .split(params, { policy, onlineProviders: 1 })
+        .map((t) => sut.containerSpec(t, provider));
       expect(specs.map((s) => s.env.TESSERA_TASK_INDEX)).toEqual(['0', '1', '2']);
       for (const spec of specs) {
         expect(spec.env).toMatchObject({
@@ -200,7 +202,7 @@ describe('ContainerWorkload', () => {
 
     it('builds a spec the wire protocol accepts, with the job’s limits', async () => {
       const params = await validated({ memoryMb: 2048, timeoutSec: 300, outputLimitMb: 10 });
-      const [task] = sut.split(params, policy);
+      const [task] = sut.split(params, { policy, onlineProviders: 1 });
       const spec = sut.containerSpec(task, provider);
       expect(ContainerSpecSchema.safeParse(spec).success).toBe(true);
       expect(spec.limits).toMatchObject({ memoryBytes: 2048 * MIB, timeoutSec: 300, outputBytes: 10 * MIB });

@@ -10,10 +10,11 @@ import {
 import {
   ProviderProfile,
   TaskPlan,
+  TaskSpec,
   ValidationContext,
   WorkloadInputError,
   WorkloadPlugin,
-  WorkloadPolicy,
+  SplitContext,
 } from '../workload';
 
 const MIB = 1024 * 1024;
@@ -139,7 +140,7 @@ export class ContainerWorkload implements WorkloadPlugin<ContainerParams> {
     return { ...params, inputs };
   }
 
-  split(params: ContainerParams, _policy: WorkloadPolicy): TaskPlan[] {
+  split(params: ContainerParams, _ctx: SplitContext): TaskPlan[] {
     // Each task carries what its container needs, so a lease never has to read the job back.
     const taskParams: ContainerTaskParams = {
       command: params.command,
@@ -159,10 +160,11 @@ export class ContainerWorkload implements WorkloadPlugin<ContainerParams> {
       },
       timeoutSec: params.timeoutSec,
       inputs: params.inputs,
+      items: 1,
     }));
   }
 
-  containerSpec(task: TaskPlan, _provider: ProviderProfile): ContainerSpec {
+  containerSpec(task: TaskSpec, _provider: ProviderProfile): ContainerSpec {
     const job = task.params as unknown as ContainerTaskParams;
     return {
       image: task.image,

@@ -22,8 +22,19 @@ export class ProgressDto {
   tasksDone: number;
   @Field(() => Int)
   tasksTotal: number;
-  @Field(() => Float, { description: 'tasksDone / tasksTotal, 0..1.' })
+  @Field(() => Float, { description: 'itemsDone / itemsTotal, 0..1.' })
   fraction: number;
+  @Field(() => Int, { description: "Progress in the kind's own unit: frames of a render, tasks otherwise." })
+  itemsDone: number;
+  @Field(() => Int)
+  itemsTotal: number;
+  @Field({ description: '"frames", "rows" or "tasks".' })
+  itemUnit: string;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Seconds until done at the pace so far; null before the first item.',
+  })
+  etaSeconds: number | null;
 }
 
 @ObjectType('JobError')
@@ -52,6 +63,11 @@ export class JobDto {
   progress: ProgressDto;
   @Field(() => [OutputFileDto], { description: 'Merged outputs; filled when the job completes.' })
   outputs: OutputFileDto[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'Path (on the coordinator) of a zip of the outputs accepted so far; null before the first.',
+  })
+  archiveUrl: string | null;
   @Field(() => JobErrorDto, { nullable: true })
   error: JobErrorDto | null;
   @Field(() => GraphQLISODateTime)
