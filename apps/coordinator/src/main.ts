@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/config';
 import { JsonLogger } from './logging/json-logger';
 import { startCoordinator } from './bootstrap';

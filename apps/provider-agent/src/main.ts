@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import Docker from 'dockerode';
 import { Command } from 'commander';
 import { ProviderAgent } from './agent';

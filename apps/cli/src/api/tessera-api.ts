@@ -1,0 +1,68 @@
+import type { CliConfig } from '../config/cli-config';
+import { BlobClient } from './blob-client';
+import { GraphQLClient } from './graphql-client';
+import { jobEvents } from './job-events';
+import {
+  AccountView,
+  CANCEL_JOB,
+  CREATE_ACCOUNT,
+  JOB_FILES,
+  JobEventView,
+  JobFiles,
+  JOBS,
+  JobState,
+  JobSummary,
+  ME,
+  SUBMIT_RENDER_JOB,
+  SubmitRenderJobInput,
+} from './operations';
+
+/** The public coordinator API as the CLI uses it: GraphQL over HTTP and WebSocket, and blobs. */
+export class TesseraApi {
+  readonly blobs: BlobClient;
+  private readonly graphql: GraphQLClient;
+
+  constructor(readonly config: CliConfig) {
+    this.graphql = new GraphQLClient(config);
+    this.blobs = new BlobClient(config);
+  }
+
+  async me(): Promise<AccountView> {
+    return (await this.graphql.request<{ me: AccountView }>(ME)).me;
+  }
+
+  async createAccount(name: string): Promise<{ apiKey: string; account: AccountView }> {
+    return (
+      await this.graphql.request<{ createAccount: { apiKey: string; account: AccountView } }>(
+        CREATE_ACCOUNT,
+        {
+          name,
+        },
+      )
+    ).createAccount;
+  }
+
+  async submitRenderJob(input: SubmitRenderJobInput): Promise<JobSummary & { params: unknown }> {
+    return (
+      await this.graphql.request<{ submitRenderJob: JobSummary & { params: unknown } }>(SUBMIT_RENDER_JOB, {
+        input,
+      })
+    ).submitRenderJob;
+  }
+
+  async jobs(states: JobState[] | undefined, limit: number): Promise<JobSummary[]> {
+    return (await this.graphql.request<{ jobs: JobSummary[] }>(JOBS, { states: states ?? null, limit })).jobs;
+  }
+
+  async jobFiles(id: string): Promise<JobFiles> {
+    return (await this.graphql.request<{ job: JobFiles }>(JOB_FILES, { id })).job;
+  }
+
+  async cancelJob(id: string): Promise<JobSummary> {
+    return (await this.graphql.request<{ cancelJob: JobSummary }>(CANCEL_JOB, { id })).cancelJob;
+  }
+
+  jobEvents(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEventView> {
+    return jobEvents(this.config, jobId, signal);
+  }
+}
