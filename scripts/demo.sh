@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm run demo`: the quick start. On embedded defaults (no PostgreSQL, no registry, no GPU needed) it
-# starts a coordinator and two provider agents on this machine and runs a real job end to end: a
-# sandboxed container job over an uploaded input, outputs downloaded and verified by hash.
-# Set KEEP=1 to leave the coordinator and agents running afterwards.
+# `npm run demo`: the quick start. On embedded defaults (no PostgreSQL, no registry, no GPU needed)
+# it makes a small animated scene with Blender (a script, nothing downloaded), starts a coordinator
+# and two provider agents on this machine, and renders the scene's frames across them with the
+# `tessera` CLI, as an artist would. Prints where the frames are.
+# KEEP=1 leaves the coordinator and agents running; FRAMES/RESOLUTION/SAMPLES change the scene.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -16,12 +17,12 @@ npm run build --silent
 demo=.tessera/demo
 port="${TESSERA_PORT:-8080}"
 url="http://127.0.0.1:$port"
-rm -rf "$demo/coordinator" "$demo/outputs"
+rm -rf "$demo/coordinator" "$demo/frames" "$demo/home"
 mkdir -p "$demo"
 pids=()
 cleanup() {
   if [ -n "${KEEP:-}" ]; then
-    say "left running (KEEP=1): coordinator $url, agents; stop with: kill ${pids[*]}"
+    say "left running (KEEP=1): coordinator $url and two agents; stop them with: kill ${pids[*]}"
     return
   fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -32,6 +33,9 @@ trap cleanup EXIT
 if curl -fs "$url/health" >/dev/null 2>&1; then
   die "something already listens on port $port; stop it or run with TESSERA_PORT=<free port>"
 fi
+
+say "making the demo scene with Blender (${FRAMES:-24} frames, ${RESOLUTION:-320x240}, ${SAMPLES:-16} samples)"
+scene=$(scripts/make-demo-scene.sh "$demo/scene" "${FRAMES:-24}" "${RESOLUTION:-320x240}" "${SAMPLES:-16}")
 
 say "starting the coordinator on $url (embedded PostgreSQL in $demo/coordinator; log: $demo/coordinator.log)"
 TESSERA_PORT="$port" TESSERA_DATA_DIR="$demo/coordinator" TESSERA_LOG_LEVEL=info \
@@ -44,16 +48,20 @@ for _ in $(seq 1 120); do
 done
 curl -fs "$url/health" >/dev/null || die "the coordinator did not become healthy; see $demo/coordinator.log"
 
+agent=dist/apps/provider-agent/src/main.js
 for i in 1 2; do
   keypair="$demo/agent-$i.json"
-  [ -f "$keypair" ] || node dist/apps/provider-agent/src/main.js init --keypair "$keypair" >/dev/null
-  say "starting provider agent $i ($(node dist/apps/provider-agent/src/main.js address --keypair "$keypair"); log: $demo/agent-$i.log)"
+  [ -f "$keypair" ] || node "$agent" init --keypair "$keypair" >/dev/null
+  say "starting provider agent $i ($(node "$agent" address --keypair "$keypair"); log: $demo/agent-$i.log)"
   TESSERA_COORDINATOR_URL="$url" TESSERA_AGENT_KEYPAIR="$keypair" TESSERA_AGENT_WORK_DIR="$demo/agent-$i" \
     TESSERA_AGENT_NAME="demo-agent-$i" TESSERA_AGENT_LOG_FORMAT=json \
-    node dist/apps/provider-agent/src/main.js start >"$demo/agent-$i.log" 2>&1 &
+    node "$agent" start >"$demo/agent-$i.log" 2>&1 &
   pids+=($!)
 done
 
-say "submitting a job as a customer would (GraphQL + blob API)"
-TESSERA_URL="$url" TESSERA_DEMO_OUT="$demo/outputs" node dist/scripts/demo-job.js
-say "done. Next: README.md (what artists, ML teams and GPU owners do next); GraphQL API at $url/graphql"
+# The artist's side, with its own CLI config so yours in ~/.config/tessera is left alone.
+tessera() { HOME="$PWD/$demo/home" TESSERA_URL="$url" node dist/apps/cli/src/main.js "$@"; }
+say "as an artist: tessera signup, then tessera render $scene"
+tessera signup --name "demo artist" >/dev/null
+tessera render "$scene" --out "$demo/frames"
+say "done: $(ls "$demo/frames" | wc -l) frames in $demo/frames (thumbnails and a zip are on the job too: tessera download --archive)"

@@ -1,22 +1,32 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AgentProcess, CoordinatorProcess, distPath, spawnAgent, spawnCoordinator } from '@tessera/testing';
+import { PNG } from 'pngjs';
+import {
+  AgentProcess,
+  CoordinatorProcess,
+  distPath,
+  REPO_ROOT,
+  spawnAgent,
+  spawnCoordinator,
+} from '@tessera/testing';
+
+const run = promisify(execFile);
 
 /**
- * The quick start's path: a coordinator on its embedded defaults (PGlite, one database connection,
- * local blob directory; no DATABASE_URL), two agents, and the demo customer script.
+ * The quick start's path, piece by piece as scripts/demo.sh runs it: the demo scene made by Blender,
+ * a coordinator on its embedded defaults (PGlite, one database connection; no DATABASE_URL), two
+ * agents, and an artist using the `tessera` CLI to render it and fetch the frames.
  */
 describe('embedded defaults (the quick start)', () => {
   let coordinator: CoordinatorProcess;
   let agents: AgentProcess[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'tessera-quickstart-'));
 
   beforeAll(async () => {
-    coordinator = await spawnCoordinator({
-      TESSERA_DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-embedded-')),
-    });
+    coordinator = await spawnCoordinator({ TESSERA_DATA_DIR: join(work, 'coordinator') });
     agents = await Promise.all(
       ['embedded-a', 'embedded-b'].map((name) => spawnAgent({ coordinatorUrl: coordinator.url, name })),
     );
@@ -27,20 +37,35 @@ describe('embedded defaults (the quick start)', () => {
     await coordinator?.stop();
   });
 
-  it('runs the demo job end to end and saves hash-verified outputs', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'tessera-demo-out-'));
-    const { stdout } = await promisify(execFile)(process.execPath, [distPath('scripts/demo-job.js')], {
-      env: { ...process.env, TESSERA_URL: coordinator.url, TESSERA_DEMO_OUT: out },
-      timeout: 180_000,
-    });
-    expect(stdout).toMatch(/COMPLETED\s+2\/2 tasks done/);
-    expect(stdout).toMatch(/6 output files verified \(sha256\)/);
-    const jobId = /job ([0-9a-f-]{36}) queued/.exec(stdout)?.[1] as string;
-    expect(readFileSync(join(out, jobId, 'task-1', 'poem-upper.txt'), 'utf8')).toContain(
-      'THE WOODS ARE LOVELY, DARK AND DEEP,',
+  it('renders the demo scene across both agents with the CLI and saves every frame', async () => {
+    const scene = execFileSync(
+      join(REPO_ROOT, 'scripts/make-demo-scene.sh'),
+      [join(work, 'scene'), '6', '160x120', '8'],
+      { encoding: 'utf8' },
+    ).trim();
+    const env = { ...process.env, HOME: join(work, 'home'), TESSERA_URL: coordinator.url };
+    const cli = distPath('apps/cli/src/main.js');
+    await run(process.execPath, [cli, 'signup', '--name', 'quick start'], { env });
+    const { stdout } = await run(
+      process.execPath,
+      [cli, 'render', scene, '--out', join(work, 'frames'), '--chunk-size', '2'],
+      {
+        env,
+        timeout: 300_000,
+      },
     );
-    expect(readFileSync(join(out, jobId, 'task-0', 'word-count.txt'), 'utf8').trim()).toBe('27');
+    expect(stdout).toMatch(/COMPLETED: 6\/6 frames/);
+    const frames = readdirSync(join(work, 'frames')).sort();
+    expect(frames).toEqual([1, 2, 3, 4, 5, 6].map((f) => `frame-${String(f).padStart(6, '0')}.png`));
+    for (const frame of frames) {
+      const png = PNG.sync.read(readFileSync(join(work, 'frames', frame)));
+      expect([png.width, png.height]).toEqual([160, 120]);
+    }
     expect(coordinator.logs).toContain('using the embedded database');
+    const renderedBy = new Set(
+      agents.filter((a) => /"kind":"render".*"msg":"task leased"/.test(a.logs)).map((a) => a.address),
+    );
+    expect(renderedBy.size).toBe(2);
   });
 
   it('shuts down cleanly on SIGTERM', async () => {
