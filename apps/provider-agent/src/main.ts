@@ -39,8 +39,10 @@ async function start(config: AgentConfig): Promise<void> {
   const keypair = await loadKeypair(config.keypairPath);
   // No pinned API version: the daemon's own works on Docker 20.10 (≤ 1.41) and 29+ (≥ 1.44).
   const docker = new Docker();
-  const runtime = new DockerRunner(docker);
-  // Containers left by a crashed agent would hold resources and confuse `docker ps`.
+  // Every container carries this agent's address, so that at start-up it removes only what an
+  // earlier run of *this* agent left behind: several agents (or a coordinator's scene inspector)
+  // may share one Docker host, and their containers are not ours to touch.
+  const runtime = new DockerRunner(docker, { labels: { 'tessera.agent': keypair.address } });
   await runtime.removeStale();
   const capabilities = () =>
     probeCapabilities({ docker, kinds: config.kinds, slots: config.slots, workDir: config.workDir });
