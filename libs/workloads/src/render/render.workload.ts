@@ -160,9 +160,10 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
     const percentage = p.resolutionPercentage ?? (p.resolution ? 100 : scene.resolutionPercentage);
     const [width, height] = p.resolution
       ? p.resolution.split('x').map(Number)
-      : [
-          Math.round((scene.resolutionX * percentage) / 100),
-          Math.round((scene.resolutionY * percentage) / 100),
+      : // Blender truncates: 333 px at 50 % is 166.
+        [
+          Math.floor((scene.resolutionX * percentage) / 100),
+          Math.floor((scene.resolutionY * percentage) / 100),
         ];
     for (const [side, value] of [
       ['width', width],
