@@ -32,6 +32,8 @@ export async function startCoordinator(opts: {
   env?: Record<string, string>;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile the coordinator. */
   nodeArgs?: string[];
+  /** Called with everything the process writes (stdout and stderr), e.g. to read its JSON logs. */
+  onOutput?: (text: string) => void;
 }): Promise<CoordinatorProcess> {
   const main = join(opts.distRoot, 'apps/coordinator/src/main.js');
   if (!existsSync(main)) {
@@ -43,6 +45,7 @@ export async function startCoordinator(opts: {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
+    opts.onOutput?.(chunk.toString());
     tail.push(chunk.toString());
     if (tail.length > 50) tail.shift();
   };

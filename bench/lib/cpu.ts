@@ -31,10 +31,24 @@ function machineBusyMs(): number | undefined {
   }
 }
 
+/**
+ * CPU ms the hypervisor gave to others while this VM wanted them (steal), all cores; undefined
+ * without /proc. On a shared VM it explains why the same work takes longer from one run to the next.
+ */
+function machineStealMs(): number | undefined {
+  try {
+    const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return v[7] * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Snapshot {
   at: number;
   selfUs: number;
   machine?: number;
+  steal?: number;
   groups: Record<string, Map<number, number>>;
 }
 
@@ -46,6 +60,8 @@ export interface CpuUsage {
   groups: Record<string, number | null>;
   /** All cores of the machine, busy; includes processes outside this bench. */
   machineBusyMs: number | null;
+  /** All cores, stolen by the hypervisor (a shared VM's neighbours). */
+  machineStealMs: number | null;
 }
 
 /**
@@ -77,7 +93,13 @@ export class CpuMeter {
       }
     }
     const u = process.cpuUsage();
-    return { at: performance.now(), selfUs: u.user + u.system, machine: machineBusyMs(), groups };
+    return {
+      at: performance.now(),
+      selfUs: u.user + u.system,
+      machine: machineBusyMs(),
+      steal: machineStealMs(),
+      groups,
+    };
   }
 
   /** Runs `work` and reports the CPU each party used meanwhile. */
@@ -105,6 +127,8 @@ export class CpuMeter {
         groups,
         machineBusyMs:
           after.machine === undefined || before.machine === undefined ? null : after.machine - before.machine,
+        machineStealMs:
+          after.steal === undefined || before.steal === undefined ? null : after.steal - before.steal,
       },
     };
   }
