@@ -5,7 +5,8 @@
 # debootstrap), then builds every docker/workers/<name>/Dockerfile under the tag(s) named on its
 # `# tag: <ref> [<ref>...]` line. An image whose label io.tessera.context-hash matches the hash of its
 # build context (file names, modes, contents) and of its FROM images is up to date and skipped, so
-# running this again is cheap and safe.
+# running this again is cheap and safe. A worker directory with an executable prepare.sh gets it run
+# first (it stages host-side downloads into <dir>/.stage/, part of the context and of its hash).
 #
 #   docker/build-images.sh                 # base image if missing, then every worker image
 #   docker/build-images.sh toolbox         # only the named workers
@@ -75,6 +76,11 @@ for name in "${workers[@]}"; do
   dir="$here/workers/$name"
   read -r -a tags <<<"$(sed -n 's/^#[[:space:]]*tag:[[:space:]]*//p' "$dir/Dockerfile" | head -n 1)"
   [ "${#tags[@]}" -gt 0 ] || die "$dir/Dockerfile has no '# tag: <image>:<version>' line"
+  # A worker that needs downloads docker build cannot make (npm packages, binaries) stages them into
+  # $dir/.stage/ with its own prepare.sh, which returns at once when the stage is up to date.
+  if [ -x "$dir/prepare.sh" ]; then
+    "$dir/prepare.sh" || die "$dir/prepare.sh failed (see the messages above)"
+  fi
   hash="$(context_hash "$dir")"
 
   up_to_date=1

@@ -20,6 +20,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { JobsService } from './jobs/jobs.service';
 import { ProvidersModule } from './providers/providers.module';
 import { ProvidersService } from './providers/providers.service';
+import { ModelsModule } from './models/models.module';
 import { RenderModule } from './render/render.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WorkloadsModule } from './workloads/workloads.module';
@@ -49,6 +50,7 @@ export class AppModule implements NestModule {
         SchedulerModule,
         GatewayModule,
         RenderModule,
+        ModelsModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [JobsModule, ProvidersModule],

@@ -1,5 +1,6 @@
 import type { CancelMessage, HeartbeatAckMessage, Lease } from '@tessera/protocol';
 import type { Logger } from 'pino';
+import { BlobCache } from './blobs/blob-cache';
 import { BlobClient } from './blobs/blob-client';
 import { sleep } from './connection/backoff';
 import {
@@ -17,6 +18,8 @@ export interface AgentOptions {
   connection: CoordinatorConnection;
   runtime: ContainerRuntime;
   blobs: BlobClient;
+  /** Inputs kept across tasks; claims list what it holds so tasks keyed on those come here first. */
+  cache: BlobCache;
   logger: Logger;
   workDir: string;
   slots: number;
@@ -44,6 +47,8 @@ export class ProviderAgent {
   private slotFreed?: () => void;
   private loops: Promise<void>[] = [];
   private readonly workloads = createWorkloadRegistry();
+  /** Off once a coordinator refused `cachedBlobs` in a claim (one older than the field). */
+  private listCachedBlobs = true;
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -117,11 +122,26 @@ export class ProviderAgent {
       try {
         await connection.whenReady(signal);
         // The coordinator holds a claim open while it has no work (up to ~20 s).
-        const reply = await connection.request({ type: 'claim' }, 60_000);
+        const cachedBlobs = this.listCachedBlobs ? this.opts.cache.held() : [];
+        const reply = await connection.request(
+          { type: 'claim', ...(cachedBlobs.length > 0 ? { cachedBlobs } : {}) },
+          60_000,
+        );
         if (reply.type === 'lease') this.begin(reply.lease);
         else if (reply.type === 'no-work') await sleep(reply.retryAfterMs, signal);
       } catch (error) {
         if (error instanceof DisconnectedError) continue;
+        if (
+          error instanceof RequestRefusedError &&
+          error.code === 'BAD_MESSAGE' &&
+          this.listCachedBlobs &&
+          error.message.includes('cachedBlobs')
+        ) {
+          // A coordinator from before blob affinity: claim without the list (work is still offered).
+          logger.warn({ reason: error.message }, 'the coordinator does not take cached blobs in claims');
+          this.listCachedBlobs = false;
+          continue;
+        }
         if (error instanceof RequestRefusedError) {
           logger.warn({ reason: error.message }, 'claim refused');
           await sleep(5_000, signal);
@@ -137,6 +157,7 @@ export class ProviderAgent {
     const execution = new TaskExecution(lease, {
       runtime: this.opts.runtime,
       blobs: this.opts.blobs,
+      cache: this.opts.cache,
       connection: this.opts.connection,
       workDir: this.opts.workDir,
       workloads: this.workloads,

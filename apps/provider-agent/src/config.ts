@@ -22,7 +22,7 @@ const EnvSchema = z.object({
   TESSERA_AGENT_NAME: z.string().min(1).max(100).default(hostname()),
   TESSERA_AGENT_SLOTS: z.coerce.number().int().min(1).max(64).default(1),
   /** Kinds to offer; a kind whose worker image is not on this host is left out (see runnableKinds). */
-  TESSERA_AGENT_KINDS: list.default(['container', 'render']),
+  TESSERA_AGENT_KINDS: list.default(['container', 'render', 'inference']),
   /** Images this machine will run, whatever the coordinator asks: exact refs or `prefix*`. */
   TESSERA_AGENT_ALLOWED_IMAGES: list.default(['tessera/*']),
   /**
@@ -31,6 +31,16 @@ const EnvSchema = z.object({
    */
   TESSERA_AGENT_PULL_IMAGES: z.enum(['true', 'false']).default('false'),
   TESSERA_AGENT_STOP_GRACE_SEC: z.coerce.number().int().min(0).max(3600).default(10),
+  /**
+   * Disk for the blob cache under the work directory (inputs kept across tasks, such as an inference
+   * model; claims list them so such tasks come here first). 0 turns it off.
+   */
+  TESSERA_AGENT_BLOB_CACHE_MB: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .default(4096),
   TESSERA_AGENT_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   TESSERA_AGENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
@@ -45,6 +55,8 @@ export interface AgentConfig {
   allowedImages: string[];
   pullImages: boolean;
   stopGraceMs: number;
+  /** Budget of the blob cache in `<workDir>/blobs`; 0 when it is off. */
+  blobCacheBytes: number;
   logFormat: 'json' | 'pretty';
   logLevel: string;
 }
@@ -73,6 +85,7 @@ export function loadAgentConfig(
     allowedImages: e.TESSERA_AGENT_ALLOWED_IMAGES,
     pullImages: e.TESSERA_AGENT_PULL_IMAGES === 'true',
     stopGraceMs: e.TESSERA_AGENT_STOP_GRACE_SEC * 1000,
+    blobCacheBytes: e.TESSERA_AGENT_BLOB_CACHE_MB * 2 ** 20,
     logFormat: e.TESSERA_AGENT_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     logLevel: e.TESSERA_AGENT_LOG_LEVEL,
   };

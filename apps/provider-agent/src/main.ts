@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { Command } from 'commander';
 import { ProviderAgent } from './agent';
+import { BlobCache } from './blobs/blob-cache';
 import { BlobClient } from './blobs/blob-client';
 import { probeCapabilities } from './capabilities/probe';
 import { AgentConfig, loadAgentConfig } from './config';
@@ -55,10 +57,18 @@ async function start(config: AgentConfig): Promise<void> {
     capabilities,
     logger,
   });
+  const blobs = new BlobClient(config.coordinatorUrl, () => connection.blobToken);
+  const cache = await BlobCache.open({
+    dir: join(config.workDir, 'blobs'),
+    maxBytes: config.blobCacheBytes,
+    fetch: (sha256, size, destination) => blobs.download(sha256, size, destination),
+    logger,
+  });
   const agent = new ProviderAgent({
     connection,
     runtime,
-    blobs: new BlobClient(config.coordinatorUrl, () => connection.blobToken),
+    blobs,
+    cache,
     logger,
     workDir: config.workDir,
     slots: config.slots,

@@ -1,5 +1,5 @@
 import { decodeAgentMessage, decodeCoordinatorMessage, encode } from './codec';
-import { MAX_LOG_CHUNK_CHARS } from './constants';
+import { MAX_CLAIM_CACHED_BLOBS, MAX_LOG_CHUNK_CHARS } from './constants';
 import { relativePath } from './messages';
 
 const ATTEMPT = '3f2b8a1c-5d4e-4f6a-8b7c-9d0e1f2a3b4c';
@@ -33,6 +33,7 @@ const valid: Record<string, Record<string, unknown>> = {
   },
   capabilities: { type: 'capabilities', id: '2', capabilities },
   claim: { type: 'claim', id: '3' },
+  'claim with cached blobs': { type: 'claim', id: '3b', cachedBlobs: [SHA, 'b'.repeat(64)] },
   heartbeat: { type: 'heartbeat', id: '4', attempts: [ATTEMPT] },
   'task.started': { type: 'task.started', id: '5', attemptId: ATTEMPT },
   'task.log': { type: 'task.log', attemptId: ATTEMPT, stream: 'stdout', data: 'frame 1 done\n' },
@@ -103,6 +104,15 @@ describe('decodeAgentMessage', () => {
     expect(
       rejection(JSON.stringify({ type: 'task.started', id: 's', attemptId: 'attempt-1' })).error,
     ).toMatch(/^attemptId: .*UUID/i);
+  });
+
+  it('refuses cached blobs that are not lowercase hex SHA-256 digests, or more than 256 of them', () => {
+    const claim = (cachedBlobs: string[]) => JSON.stringify({ type: 'claim', id: 'c', cachedBlobs });
+    expect(rejection(claim(['A'.repeat(64)])).error).toMatch(/^cachedBlobs\.0: .*SHA-256/);
+    expect(rejection(claim([SHA.slice(1)])).error).toMatch(/^cachedBlobs\.0: /);
+    expect(rejection(claim(Array(MAX_CLAIM_CACHED_BLOBS + 1).fill(SHA))).error).toMatch(/^cachedBlobs: /);
+    expect(decodeAgentMessage(claim(Array(MAX_CLAIM_CACHED_BLOBS).fill(SHA))).ok).toBe(true);
+    expect(decodeAgentMessage(claim([])).ok).toBe(true);
   });
 
   it('refuses an unknown failure code', () => {

@@ -15,6 +15,9 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Largest `data` of one `task.log` message. */
 export const MAX_LOG_CHUNK_CHARS = 16 * 1024;
 
+/** Most blob digests one `claim` may list in `cachedBlobs`. */
+export const MAX_CLAIM_CACHED_BLOBS = 256;
+
 /** Directory inside the container where inputs are mounted, read-only. */
 export const CONTAINER_INPUT_DIR = '/in';
 /** Directory inside the container the task writes its results to; every file in it is uploaded. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_LOG_CHUNK_CHARS } from './constants';
+import { MAX_CLAIM_CACHED_BLOBS, MAX_LOG_CHUNK_CHARS } from './constants';
 
 // Shared field shapes -------------------------------------------------------------------------------
 
@@ -139,7 +139,16 @@ export const CapabilitiesMessageSchema = z.strictObject({
   capabilities: CapabilitiesSchema,
 });
 
-export const ClaimMessageSchema = z.strictObject({ type: z.literal('claim'), id });
+export const ClaimMessageSchema = z.strictObject({
+  type: z.literal('claim'),
+  id,
+  /**
+   * Blobs in the agent's cache, most recently used first: tasks whose cache key is one of them are
+   * offered before all others. Absent: the list from this socket's previous claim stands (none before
+   * the first); `[]` clears it.
+   */
+  cachedBlobs: z.array(sha256).max(MAX_CLAIM_CACHED_BLOBS).optional(),
+});
 
 export const HeartbeatMessageSchema = z.strictObject({
   type: z.literal('heartbeat'),

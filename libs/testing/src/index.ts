@@ -4,3 +4,4 @@ export * from './test-agent';
 export * from './processes';
 export * from './eventually';
 export * from './subscription-recorder';
+export * from './ocr-fixture';

@@ -4,3 +4,6 @@ export * from './container/container.workload';
 export * from './render/render.workload';
 export * from './render/frames';
 export * from './render/image-check';
+export * from './inference/model';
+export * from './inference/rows';
+export * from './inference/inference.workload';

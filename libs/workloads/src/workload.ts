@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { ContainerSpec, GpuInfo, OutputFile } from '@tessera/protocol';
+import type { ModelInfo } from './inference/model';
 
 /** What a task needs from a provider's machine; the scheduler only leases tasks that fit. */
 export interface ResourceRequirements {
@@ -27,6 +29,8 @@ export interface TaskPlan {
   inputs: TaskInput[];
   /** Units of progress this task is worth: frames of a render chunk, rows of a shard; 1 otherwise. */
   items: number;
+  /** SHA-256 of an input worth already having (a model): providers that hold it are preferred for this task. */
+  cacheKey?: string;
 }
 
 /** A stored task as the hooks that run per task see it (its progress weight is the coordinator's business). */
@@ -77,6 +81,8 @@ export interface MarketPrices {
   currency: string;
   /** Price of rendering one megapixel at one sample (Cycles), the unit render jobs are priced in. */
   renderPerMegapixelSample: number;
+  /** Price of one CPU-second of inference (sized by the model's measured time per row). */
+  inferencePerCpuSecond: number;
 }
 
 export interface ValidationContext {
@@ -85,6 +91,14 @@ export interface ValidationContext {
   /** Opens a scene in Blender, in the sandbox, and reports it; throws WorkloadInputError when Blender cannot. */
   inspectScene?: (blend: { sha256: string; size: number }) => Promise<SceneInfo>;
   market?: MarketPrices;
+  /** A registered model of the customer's; undefined when it does not exist or is not theirs. */
+  lookupModel?: (id: string) => Promise<ModelInfo | undefined>;
+  /** Streams a blob the customer may read (checked with lookupBlob first). */
+  openBlob?: (sha256: string) => Promise<Readable | undefined>;
+  /** Stores derived data (an inference shard) as a blob the customer owns. */
+  storeBlob?: (data: Buffer) => Promise<{ sha256: string; size: number }>;
+  /** Providers online that run this kind. */
+  onlineProviders?: number;
 }
 
 /** What a plugin may consider when splitting a job. */
@@ -104,6 +118,7 @@ export type WorkloadInputErrorCode =
   | 'SCENE_INVALID'
   | 'FRAMES_OUT_OF_RANGE'
   | 'PRICE_TOO_LOW'
+  | 'INVALID_ROWS'
   | 'UNAVAILABLE';
 
 /** A customer's job parameters are wrong; `message` says what to fix. Nothing has been stored. */

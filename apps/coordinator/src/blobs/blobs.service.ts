@@ -93,6 +93,13 @@ export class BlobsService {
     return stored;
   }
 
+  /** Stores data the coordinator derived for an account (an inference shard), granted to it. */
+  async storeForAccount(accountId: string, data: Buffer): Promise<StoredBlob> {
+    const stored = await this.store.write(Readable.from([data]), { maxBytes: Math.max(data.length, 1) });
+    await this.blobs.recordUpload(stored.sha256, stored.size, accountId);
+    return stored;
+  }
+
   /** Opens a blob the actor may read: one it uploaded or owns as a job output, or a leased task's input. */
   async open(actor: Actor, sha256: string): Promise<{ size: number; stream: Readable }> {
     if (!SHA256_HEX.test(sha256))

@@ -13,6 +13,7 @@ export type AppErrorCode =
   // jobs
   | 'JOB_NOT_FOUND'
   | 'JOB_ALREADY_FINISHED'
+  | 'JOB_NOT_FINISHED'
   | 'UNKNOWN_JOB_KIND'
   | 'IMAGE_NOT_ALLOWED'
   | 'INPUT_NOT_FOUND'
@@ -22,7 +23,13 @@ export type AppErrorCode =
   | 'SCENE_INVALID'
   | 'FRAMES_OUT_OF_RANGE'
   | 'PRICE_TOO_LOW'
+  | 'INVALID_ROWS'
   | 'UNAVAILABLE'
+  // models
+  | 'MODEL_NOT_FOUND'
+  | 'NOT_ONNX'
+  | 'SIGNATURE_MISMATCH'
+  | 'MODEL_EXISTS'
   // blobs
   | 'BLOB_NOT_FOUND'
   | 'BLOB_TOO_LARGE'
@@ -54,8 +61,11 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'JOB_NOT_FOUND':
     case 'BLOB_NOT_FOUND':
     case 'PROVIDER_NOT_FOUND':
+    case 'MODEL_NOT_FOUND':
       return 404;
     case 'JOB_ALREADY_FINISHED':
+    case 'JOB_NOT_FINISHED':
+    case 'MODEL_EXISTS':
       return 409;
     case 'UNAVAILABLE':
       return 503;
@@ -71,6 +81,9 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'SCENE_INVALID':
     case 'FRAMES_OUT_OF_RANGE':
     case 'PRICE_TOO_LOW':
+    case 'INVALID_ROWS':
+    case 'NOT_ONNX':
+    case 'SIGNATURE_MISMATCH':
     case 'BLOB_HASH_MISMATCH':
     case 'BLOB_BAD_DIGEST':
       return 400;

@@ -67,6 +67,20 @@ const EnvSchema = z.object({
     .default(60),
   /** Market price of one megapixel at one Cycles sample, in tokens. */
   TESSERA_RENDER_PRICE: z.coerce.number().min(0).default(0.00001),
+  /** Where registered models are opened to read their signature: `docker` (sandboxed) or `off` (no inference). */
+  TESSERA_MODEL_INSPECTOR: z.enum(['docker', 'off']).default('docker'),
+  TESSERA_INFERENCE_IMAGE: z.string().min(1).default('tessera/onnx:1'),
+  TESSERA_INFERENCE_GPU_IMAGE: z.string().min(1).default('tessera/onnx:1-cuda'),
+  /** Inference shards aim at about this much inference time each (seconds). */
+  TESSERA_INFERENCE_SHARD_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 3600)
+    .default(30),
+  /** Rows one inference batch may have. */
+  TESSERA_INFERENCE_MAX_ROWS: int(1, 1_000_000).default(20_000),
+  /** Market price of one CPU-second of inference, in tokens. */
+  TESSERA_INFERENCE_PRICE: z.coerce.number().min(0).default(0.0001),
   TESSERA_CURRENCY: z.string().min(1).max(10).default('TSR'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -82,7 +96,14 @@ export interface CoordinatorConfig {
   blobs: { dir: string; maxBytes: number };
   workloads: { allowedImages: string[]; maxTasksPerJob: number; maxTimeoutSec: number };
   render: { inspector: 'docker' | 'off'; image: string; gpuImage: string; chunkSeconds: number };
-  market: { currency: string; renderPerMegapixelSample: number };
+  inference: {
+    inspector: 'docker' | 'off';
+    image: string;
+    gpuImage: string;
+    shardSeconds: number;
+    maxRows: number;
+  };
+  market: { currency: string; renderPerMegapixelSample: number; inferencePerCpuSecond: number };
   scheduler: {
     leaseTtlMs: number;
     heartbeatIntervalMs: number;
@@ -161,7 +182,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       gpuImage: e.TESSERA_RENDER_GPU_IMAGE,
       chunkSeconds: e.TESSERA_RENDER_CHUNK_SECONDS,
     },
-    market: { currency: e.TESSERA_CURRENCY, renderPerMegapixelSample: e.TESSERA_RENDER_PRICE },
+    inference: {
+      inspector: e.TESSERA_MODEL_INSPECTOR,
+      image: e.TESSERA_INFERENCE_IMAGE,
+      gpuImage: e.TESSERA_INFERENCE_GPU_IMAGE,
+      shardSeconds: e.TESSERA_INFERENCE_SHARD_SECONDS,
+      maxRows: e.TESSERA_INFERENCE_MAX_ROWS,
+    },
+    market: {
+      currency: e.TESSERA_CURRENCY,
+      renderPerMegapixelSample: e.TESSERA_RENDER_PRICE,
+      inferencePerCpuSecond: e.TESSERA_INFERENCE_PRICE,
+    },
     scheduler: {
       leaseTtlMs: e.TESSERA_LEASE_TTL_SEC * 1000,
       heartbeatIntervalMs: e.TESSERA_HEARTBEAT_SEC * 1000,

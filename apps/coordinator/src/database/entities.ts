@@ -5,6 +5,7 @@ import { AttemptEntity } from '../jobs/attempt.entity';
 import { JobProviderFailureEntity } from '../jobs/job-provider-failure.entity';
 import { JobEntity } from '../jobs/job.entity';
 import { TaskEntity } from '../jobs/task.entity';
+import { ModelEntity } from '../models/model.entity';
 import { ProviderEntity } from '../providers/provider.entity';
 
 export const ENTITIES = [
@@ -17,4 +18,5 @@ export const ENTITIES = [
   JobProviderFailureEntity,
   BlobEntity,
   BlobGrantEntity,
+  ModelEntity,
 ];

@@ -205,6 +205,22 @@ describe('ProviderSession', () => {
     expect(await socket.reply('new', 1000)).toEqual({ type: 'lease', re: 'new', lease: leased });
   });
 
+  it("passes the agent's cached blobs to the scheduler, keeping the last list when a claim omits it", async () => {
+    const [x, y] = ['a'.repeat(64), 'b'.repeat(64)];
+    claim.mockResolvedValue(lease());
+
+    socket.deliver({ type: 'claim', id: 'b1' });
+    await socket.reply('b1', 1000);
+    socket.deliver({ type: 'claim', id: 'b2', cachedBlobs: [x, y] });
+    await socket.reply('b2', 1000);
+    socket.deliver({ type: 'claim', id: 'b3' });
+    await socket.reply('b3', 1000);
+    socket.deliver({ type: 'claim', id: 'b4', cachedBlobs: [] });
+    await socket.reply('b4', 1000);
+
+    expect(claim.mock.calls.map((call: unknown[]) => call[2])).toEqual([[], [x, y], [x, y], []]);
+  });
+
   it('stops waiting for work when the socket closes', async () => {
     claim.mockResolvedValue(undefined);
     socket.deliver({ type: 'claim', id: 'c4' });

@@ -46,6 +46,8 @@ export class ProviderSession {
   /** When this socket registered the provider as connected (to clear only our own mark on close). */
   connectedAt?: Date;
   capabilities?: Capabilities;
+  /** Blobs in the agent's cache, from the latest claim that listed them: tasks keyed on them come first. */
+  cachedBlobs: readonly string[] = [];
   readonly sessionId = randomUUID();
   /** Log text received per attempt and not yet written to the database. */
   readonly pendingLogs = new Map<string, string>();
@@ -101,6 +103,8 @@ export class ProviderSession {
       return;
     }
     if (message.type === 'claim') {
+      // A claim without the list keeps the one sent before (protocol.md, "Cached blobs").
+      if (message.cachedBlobs) this.cachedBlobs = message.cachedBlobs;
       // Claims wait for work outside the queue; only the claim itself is ordered.
       this.enqueue(() => this.claim(message.id));
       return;
@@ -264,7 +268,11 @@ export class ProviderSession {
     this.waitingClaim?.();
     const attempt = async (): Promise<boolean> => {
       try {
-        const lease = await this.ctx.scheduler.claim(providerId, this.capabilities as Capabilities);
+        const lease = await this.ctx.scheduler.claim(
+          providerId,
+          this.capabilities as Capabilities,
+          this.cachedBlobs,
+        );
         if (!lease) return false;
         if (this.state !== 'authenticated') {
           // The socket closed while the claim ran: nobody will run this lease, so hand the task

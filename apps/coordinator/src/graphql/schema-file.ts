@@ -4,6 +4,7 @@ import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphq
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { AccountsResolver } from '../accounts/accounts.resolver';
 import { AttemptsResolver, JobsResolver, TasksResolver } from '../jobs/jobs.resolver';
+import { InferenceJobResolver, ModelsResolver } from '../models/models.resolver';
 import { ProvidersResolver } from '../providers/providers.resolver';
 import { RenderResolver } from '../render/render.resolver';
 
@@ -15,6 +16,8 @@ export const RESOLVERS = [
   AttemptsResolver,
   ProvidersResolver,
   RenderResolver,
+  ModelsResolver,
+  InferenceJobResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;

@@ -18,4 +18,16 @@ export class JobsController {
     });
     zip.pipe(res);
   }
+
+  /** An inference batch's outputs: one JSON line per row, in input order (once the batch completes). */
+  @Get(':id/outputs.jsonl')
+  async outputs(@CurrentActor() actor: Actor, @Param('id') id: string, @Res() res: Response): Promise<void> {
+    const { name, stream } = await this.jobs.rowOutputs(actor, id);
+    res.status(200).set({
+      'Content-Type': 'application/x-ndjson',
+      'Content-Disposition': `attachment; filename="${name}.jsonl"`,
+    });
+    stream.on('error', (error) => res.destroy(error));
+    stream.pipe(res);
+  }
 }

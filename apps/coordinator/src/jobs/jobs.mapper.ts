@@ -28,7 +28,7 @@ export function toJobDto(job: JobEntity): JobDto {
     kind: job.kind,
     name: job.name,
     state: job.state,
-    params: job.params,
+    params: publicParams(job),
     priority: job.priority,
     progress: progressOf(job),
     outputs: job.outputs,
@@ -73,4 +73,11 @@ export function toAttemptDto(a: AttemptEntity): AttemptDto {
     failureMessage: a.failureMessage,
     logTail: a.logTail,
   };
+}
+
+/** Parameters as customers read them: an inference batch's shard list (internal, long) is left out. */
+function publicParams(job: JobEntity): Record<string, unknown> {
+  if (job.kind !== 'inference' || !Array.isArray(job.params.shards)) return job.params;
+  const { shards, ...rest } = job.params;
+  return { ...rest, shards: (shards as unknown[]).length };
 }

@@ -59,6 +59,7 @@ export class JobsRepository {
             reqVramBytes: t.requirements.vramBytes,
             timeoutSec: t.timeoutSec,
             inputs: t.inputs,
+            cacheKey: t.cacheKey ?? null,
             priority: job.priority,
             maxAttempts: job.maxAttempts,
             queuedAt,

@@ -18,6 +18,7 @@ import { WorkloadRegistry } from '../workloads/workloads.module';
 import { JobEntity } from './job.entity';
 import { JobState } from './job-state';
 import { JobsRepository, NewJob } from './jobs.repository';
+import { ModelsService } from '../models/models.service';
 import { ProvidersService } from '../providers/providers.service';
 import { SceneInspector } from '../render/scene-inspector.service';
 import { BlobStore } from '../blobs/blob-store';
@@ -123,6 +124,7 @@ describe('JobsService', () => {
       { enabled: false } as SceneInspector,
       {} as BlobStore,
       { countOnline: jest.fn(() => Promise.resolve(1)) } as unknown as ProvidersService,
+      { lookup: jest.fn(() => Promise.resolve(undefined)) } as unknown as ModelsService,
     );
   });
 

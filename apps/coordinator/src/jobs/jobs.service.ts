@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Readable } from 'node:stream';
 import type { OutputFile } from '@tessera/protocol';
 import { WorkloadInputError, WorkloadInputErrorCode, WorkloadPolicy } from '@tessera/workloads';
 import { Actor, requireAccount } from '../auth/actor';
@@ -9,6 +10,7 @@ import { AppError, AppErrorCode } from '../common/app-error';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { EVENT_BUS, EventBus } from '../events/event-bus';
 import { MetricsService } from '../health/metrics.service';
+import { ModelsService } from '../models/models.service';
 import { ProvidersService } from '../providers/providers.service';
 import { SceneInspector } from '../render/scene-inspector.service';
 import { WORKLOAD_POLICY, WorkloadRegistry } from '../workloads/workloads.module';
@@ -39,6 +41,7 @@ export class JobsService {
     private readonly inspector: SceneInspector,
     @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
     private readonly providers: ProvidersService,
+    private readonly models: ModelsService,
   ) {}
 
   /**
@@ -48,6 +51,7 @@ export class JobsService {
   async submit(actor: Actor, kind: string, input: unknown, opts: SubmitOptions = {}): Promise<JobEntity> {
     const accountId = requireAccount(actor);
     const plugin = this.workloads.get(kind);
+    const onlineProviders = await this.providers.countOnline(kind);
     let params: unknown;
     try {
       params = await plugin.validate(input, {
@@ -55,6 +59,10 @@ export class JobsService {
         lookupBlob: (sha256) => this.blobs.lookupForAccount(accountId, sha256),
         inspectScene: this.inspector.enabled ? (blend) => this.inspector.inspect(blend) : undefined,
         market: this.config.market,
+        lookupModel: (id) => this.models.lookup(accountId, id),
+        openBlob: (sha256) => this.blobStore.read(sha256),
+        storeBlob: (data) => this.blobs.storeForAccount(accountId, data),
+        onlineProviders,
       });
     } catch (error) {
       if (error instanceof WorkloadInputError) {
@@ -62,10 +70,7 @@ export class JobsService {
       }
       throw error;
     }
-    const tasks = plugin.split(params, {
-      policy: this.policy,
-      onlineProviders: await this.providers.countOnline(kind),
-    });
+    const tasks = plugin.split(params, { policy: this.policy, onlineProviders });
     const job = await this.jobs.create({
       accountId,
       kind,
@@ -165,6 +170,36 @@ export class JobsService {
     return { name, zip: zip.outputStream };
   }
 
+  /**
+   * An inference batch's outputs as one JSONL stream, one line per row in input order: each shard's
+   * outputs.jsonl, in shard order. Only once every shard is done, so the file is whole.
+   */
+  async rowOutputs(actor: Actor, jobId: string): Promise<{ name: string; stream: Readable }> {
+    const job = await this.get(actor, jobId);
+    if (job.kind !== 'inference')
+      throw new AppError(
+        'BAD_INPUT',
+        `job ${jobId} is a ${job.kind} job; only inference jobs have row outputs`,
+      );
+    if (job.state !== JobState.COMPLETED) {
+      throw new AppError(
+        'JOB_NOT_FINISHED',
+        `job ${jobId} is ${job.state.toLowerCase()} (${job.itemsDone} of ${job.itemsTotal} rows done); its outputs are ready when it completes`,
+      );
+    }
+    const files = this.workloads.get(job.kind).merge(job.params, await this.jobs.acceptedOutputs(jobId));
+    const store = this.blobStore;
+    async function* concatenated(): AsyncGenerator<Buffer> {
+      for (const file of files) {
+        const part = await store.read(file.sha256);
+        if (!part) throw new Error(`blob ${file.sha256} of job ${jobId} is missing from the store`);
+        for await (const chunk of part) yield chunk as Buffer;
+      }
+    }
+    const name = (job.name ?? `inference-${job.id.slice(0, 8)}`).replace(/[^\w.-]+/g, '_');
+    return { name, stream: Readable.from(concatenated()) };
+  }
+
   queueDepth(): Promise<QueueDepthRow[]> {
     return this.jobs.queueDepth();
   }
@@ -191,6 +226,7 @@ function appCodeOf(code: WorkloadInputErrorCode): AppErrorCode {
     case 'SCENE_INVALID':
     case 'FRAMES_OUT_OF_RANGE':
     case 'PRICE_TOO_LOW':
+    case 'INVALID_ROWS':
     case 'UNAVAILABLE':
       return code;
   }

@@ -27,6 +27,7 @@ import { TaskState } from './job-state';
 // Partial indexes the claim query walks; created by migration (TypeORM cannot describe them).
 @Index('task_queue_idx', { synchronize: false })
 @Index('task_queue_image_idx', { synchronize: false })
+@Index('task_queue_cache_key_idx', { synchronize: false })
 export class TaskEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -70,6 +71,10 @@ export class TaskEntity {
 
   @Column({ type: 'jsonb' })
   inputs: TaskInput[];
+
+  /** SHA-256 of the input worth already having (a model): providers whose agents cache it come first. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  cacheKey: string | null;
 
   @Column({ type: 'int', default: 0 })
   priority: number;

@@ -1,15 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import Docker from 'dockerode';
-import { DockerRunner, RunnerError } from '@tessera/sandbox';
+import { RunnerError } from '@tessera/sandbox';
 import { SceneInfo, WorkloadInputError } from '@tessera/workloads';
 import { z } from 'zod';
 import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
+import { markedJson, ProbeInputMissing, ProbeResult, SandboxProbe } from '../common/sandbox-probe';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 
 const SceneInfoSchema = z.object({
@@ -30,7 +24,6 @@ const SceneInfoSchema = z.object({
 });
 
 const MARKER = 'TESSERA_SCENE_JSON ';
-const MAX_LOG = 64 * 1024;
 const MIB = 1024 * 1024;
 
 /** How .blend files start: plain, gzip-compressed (Blender < 3.0) or zstd-compressed (3.0+). */
@@ -51,18 +44,15 @@ function looksLikeBlend(head: Buffer): boolean {
 @Injectable()
 export class SceneInspector {
   private readonly logger = new Logger(SceneInspector.name);
-  private readonly runner = new DockerRunner(new Docker(), {
-    labels: { 'tessera.role': 'scene-inspector' },
-    outputWatchMs: 0,
-  });
+  private readonly probe: SandboxProbe;
   private readonly cache = new Map<string, SceneInfo>();
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
 
   constructor(
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
-  ) {}
+  ) {
+    this.probe = new SandboxProbe(store, 'scene-inspector');
+  }
 
   get enabled(): boolean {
     return this.config.render.inspector === 'docker';
@@ -72,15 +62,10 @@ export class SceneInspector {
     const cached = this.cache.get(blend.sha256);
     if (cached) return cached;
     await this.checkMagic(blend.sha256);
-    await this.acquire();
-    try {
-      const info = await this.run(blend);
-      this.cache.set(blend.sha256, info);
-      if (this.cache.size > 256) this.cache.delete(this.cache.keys().next().value as string);
-      return info;
-    } finally {
-      this.release();
-    }
+    const info = await this.run(blend);
+    this.cache.set(blend.sha256, info);
+    if (this.cache.size > 256) this.cache.delete(this.cache.keys().next().value as string);
+    return info;
   }
 
   private async checkMagic(sha256: string): Promise<void> {
@@ -112,90 +97,35 @@ export class SceneInspector {
   }
 
   private async run(blend: { sha256: string; size: number }): Promise<SceneInfo> {
-    const dir = await mkdtemp(join(tmpdir(), 'tessera-inspect-'));
-    const inputDir = join(dir, 'in');
-    const outputDir = join(dir, 'out');
-    let log = '';
+    let probe: ProbeResult;
     try {
-      await mkdir(inputDir);
-      await mkdir(outputDir);
-      const source = await this.store.read(blend.sha256);
-      if (!source)
-        throw new WorkloadInputError(
-          'INPUT_NOT_FOUND',
-          `blob ${blend.sha256} is gone from the store`,
-          'blend',
-        );
-      await pipeline(source, createWriteStream(join(inputDir, 'scene.blend')));
-      // The sandbox user (uid 10001) must be able to read the scene.
-      await chmod(dir, 0o755);
-      await chmod(inputDir, 0o755);
-      await chmod(join(inputDir, 'scene.blend'), 0o644);
-      const started = Date.now();
-      const result = await this.runner.run({
-        spec: {
-          image: this.config.render.image,
-          command: [
-            'blender',
-            '-b',
-            '-Y',
-            '--factory-startup',
-            '/in/scene.blend',
-            '--python-exit-code',
-            '3',
-            '-P',
-            '/opt/tessera/inspect.py',
-          ],
-          env: { HOME: '/tmp' },
-          inputs: [],
-          limits: {
-            cpus: 1,
-            memoryBytes: 2048 * MIB + 4 * blend.size,
-            pids: 256,
-            timeoutSec: 60,
-            tmpBytes: 256 * MIB,
-            outputBytes: MIB,
-            outputFiles: 16,
-          },
-          gpus: 0,
-        },
-        name: `tessera-inspect-${randomUUID()}`,
-        inputDir,
-        outputDir,
-        gpuAvailable: false,
-        onLog: (_stream, text) => {
-          if (log.length < MAX_LOG) log += text;
+      probe = await this.probe.run({
+        image: this.config.render.image,
+        command: [
+          'blender',
+          '-b',
+          '-Y',
+          '--factory-startup',
+          '/in/scene.blend',
+          '--python-exit-code',
+          '3',
+          '-P',
+          '/opt/tessera/inspect.py',
+        ],
+        files: [{ sha256: blend.sha256, path: 'scene.blend' }],
+        limits: {
+          cpus: 1,
+          memoryBytes: 2048 * MIB + 4 * blend.size,
+          pids: 256,
+          timeoutSec: 60,
+          tmpBytes: 256 * MIB,
+          outputBytes: MIB,
+          outputFiles: 16,
         },
       });
-      const line = log.split('\n').find((l) => l.startsWith(MARKER));
-      if (result.outcome === 'exited' && result.exitCode === 0 && line) {
-        const parsed = SceneInfoSchema.safeParse(JSON.parse(line.slice(MARKER.length)));
-        if (parsed.success) {
-          this.logger.log({
-            msg: 'scene inspected',
-            sha256: blend.sha256,
-            ms: Date.now() - started,
-            scene: parsed.data.scene,
-          });
-          return parsed.data;
-        }
-      }
-      if (result.outcome === 'timeout') {
-        throw new WorkloadInputError(
-          'SCENE_INVALID',
-          'Blender did not finish opening the scene within 60 s',
-          'blend',
-        );
-      }
-      if (result.outcome === 'oom') {
-        throw new WorkloadInputError('SCENE_INVALID', 'Blender ran out of memory opening the scene', 'blend');
-      }
-      throw new WorkloadInputError(
-        'SCENE_INVALID',
-        `Blender could not open the scene: ${blenderError(log)}`,
-        'blend',
-      );
     } catch (error) {
+      if (error instanceof ProbeInputMissing)
+        throw new WorkloadInputError('INPUT_NOT_FOUND', error.message, 'blend');
       if (error instanceof RunnerError) {
         this.logger.error({ msg: 'scene inspection could not run', code: error.code, err: error.message });
         throw new WorkloadInputError(
@@ -206,23 +136,35 @@ export class SceneInspector {
         );
       }
       throw error;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.running < 2) {
-      this.running++;
-      return;
+    const { result, log } = probe;
+    if (result.outcome === 'exited' && result.exitCode === 0) {
+      const parsed = SceneInfoSchema.safeParse(markedJson(log, MARKER));
+      if (parsed.success) {
+        this.logger.log({
+          msg: 'scene inspected',
+          sha256: blend.sha256,
+          ms: probe.ms,
+          scene: parsed.data.scene,
+        });
+        return parsed.data;
+      }
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-  }
-
-  private release(): void {
-    this.running--;
-    this.waiting.shift()?.();
+    if (result.outcome === 'timeout') {
+      throw new WorkloadInputError(
+        'SCENE_INVALID',
+        'Blender did not finish opening the scene within 60 s',
+        'blend',
+      );
+    }
+    if (result.outcome === 'oom') {
+      throw new WorkloadInputError('SCENE_INVALID', 'Blender ran out of memory opening the scene', 'blend');
+    }
+    throw new WorkloadInputError(
+      'SCENE_INVALID',
+      `Blender could not open the scene: ${blenderError(log)}`,
+      'blend',
+    );
   }
 }
 

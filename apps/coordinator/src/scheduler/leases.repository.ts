@@ -16,6 +16,8 @@ export interface ProviderFit {
   vramBytes: number;
   /** Images cached on the host: tasks on them are offered first. */
   images: string[];
+  /** Digests in the agent's blob cache: tasks whose cache key is one of them come before all others. */
+  blobs: string[];
 }
 
 export interface LeasedTaskRow {
@@ -61,9 +63,10 @@ export class LeasesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Leases the best queued task that fits, in one round trip: `tessera_claim_task` (migration
-   * ClaimFunction1764100000000 explains the SQL and why it lives in the database) picks with FOR
-   * UPDATE SKIP LOCKED, so concurrent claimers never wait on or take the same row.
+   * Leases the best queued task that fits, in one round trip: `tessera_claim_task` (migrations
+   * ClaimFunction1764100000000 and BlobAffinity1764400000000 explain the SQL and why it lives in the
+   * database) picks with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on or take the
+   * same row. Preference: a task whose cache key the agent holds, then one on a cached image, then any.
    */
   async claim(
     providerId: string,
@@ -87,7 +90,7 @@ export class LeasesRepository {
       inputs: TaskInput[];
       attempt_id: string;
       lease_expires_at: Date;
-    }>('tessera_claim', 'SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+    }>('tessera_claim', 'SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
       providerId,
       fit.kinds,
       fit.cpus,
@@ -95,6 +98,7 @@ export class LeasesRepository {
       fit.gpus,
       fit.vramBytes,
       fit.images,
+      fit.blobs,
       failureLimit,
       leaseTtlMs,
     ]);

@@ -11,6 +11,8 @@ import { AccountsService } from '../accounts/accounts.service';
 import { Actor, ANONYMOUS } from '../auth/actor';
 import { BlobsRepository } from '../blobs/blobs.repository';
 import { JobState } from '../jobs/job-state';
+import { JobEntity } from '../jobs/job.entity';
+import { JobsRepository } from '../jobs/jobs.repository';
 import { JobsService } from '../jobs/jobs.service';
 import { ProvidersService } from '../providers/providers.service';
 import { LeaseSweeperService } from './lease-sweeper.service';
@@ -98,11 +100,53 @@ describe('SchedulerService on PostgreSQL', () => {
     expect((await sut.claim(p.id, p.capabilities))?.jobId).toBe(cachedJob.id);
   });
 
+  it('offers a provider holding a blob the tasks keyed on it first, and one without it the oldest task', async () => {
+    await drainQueue();
+    const model = sha256Hex('model X');
+    const older = await submit({});
+    await submit({ image: 'tessera/other:1' });
+    // The newest job's task names model X as its cache key, as an inference job's plan does (the
+    // container kind names none): stored through the repository jobs are created with.
+    const repository = env.get<JobsRepository>(JobsRepository);
+    const [plain] = await repository.tasksOf(older.id);
+    const keyed = await repository.create({
+      accountId: ((await repository.findById(older.id)) as JobEntity).accountId,
+      kind: 'container',
+      name: 'keyed',
+      params: {},
+      priority: 0,
+      maxAttempts: 2,
+      tasks: [
+        {
+          index: 0,
+          params: plain.params,
+          image: plain.image,
+          requirements: { cpus: plain.reqCpus, memoryBytes: plain.reqMemoryBytes, gpus: 0, vramBytes: 0 },
+          timeoutSec: plain.timeoutSec,
+          inputs: [],
+          items: 1,
+          cacheKey: model,
+        },
+      ],
+    });
+
+    const holder = await provider(testCapabilities({ images: ['tessera/other:1'] }));
+    expect((await sut.claim(holder.id, holder.capabilities, [sha256Hex('model Y'), model]))?.jobId).toBe(
+      keyed.id,
+    );
+
+    const stranger = await provider(testCapabilities({ images: [] }));
+    expect((await sut.claim(stranger.id, stranger.capabilities, [sha256Hex('model Y')]))?.jobId).toBe(
+      older.id,
+    );
+  });
+
   it('claims from a deep queue by reading a handful of rows, even with statistics that say it is empty', async () => {
     await drainQueue();
     await db.query('ANALYZE task'); // the planner now believes nothing is queued
     await submit({ tasks: 5000 });
-    const p = await provider(testCapabilities({ images: ['tessera/other:1'] })); // no cached-image task: both branches run
+    // No task on a cached blob or image: all three branches run.
+    const p = await provider(testCapabilities({ images: ['tessera/other:1'] }));
     // A fresh connection: its pg_stat_xact counters hold only this claim (PostgreSQL 15 keeps a
     // backend's unflushed counts from earlier transactions there too), and no plan is cached yet.
     const client = new Client({ connectionString: env.db.url });
@@ -116,8 +160,8 @@ describe('SchedulerService on PostgreSQL', () => {
       await client.query(`SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
                           SET auto_explain.log_analyze = on; SET auto_explain.log_level = notice; SET client_min_messages = notice`);
       const { rows } = await client.query(
-        `SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [p.id, ['container'], 2, 8 * 2 ** 30, 0, 0, ['tessera/other:1'], 3, 30_000],
+        `SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [p.id, ['container'], 2, 8 * 2 ** 30, 0, 0, ['tessera/other:1'], [sha256Hex('no task')], 3, 30_000],
       );
       expect(rows[0].task_index).toBe(0);
       // This transaction's own scan counters: rows and index entries the claim touched in `task`.

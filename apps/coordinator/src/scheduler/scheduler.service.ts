@@ -29,7 +29,8 @@ export function profileOf(c: Capabilities): ProviderProfile {
   };
 }
 
-export function fitOf(capabilities: Capabilities): ProviderFit {
+/** What the claim matches tasks against: the machine, and the blobs its agent last said it caches. */
+export function fitOf(capabilities: Capabilities, cachedBlobs: readonly string[] = []): ProviderFit {
   return {
     kinds: capabilities.kinds,
     cpus: capabilities.cpu.cores,
@@ -37,6 +38,8 @@ export function fitOf(capabilities: Capabilities): ProviderFit {
     gpus: capabilities.gpus.length,
     vramBytes: capabilities.gpus.length ? Math.min(...capabilities.gpus.map((g) => g.vramBytes)) : 0,
     images: capabilities.images,
+    // Distinct: each one is a probe of the queue.
+    blobs: [...new Set(cachedBlobs)],
   };
 }
 
@@ -68,10 +71,18 @@ export class SchedulerService {
     ]);
   }
 
-  /** Leases the best fitting queued task to the provider, or undefined when none fits. */
-  async claim(providerId: string, capabilities: Capabilities): Promise<Lease | undefined> {
+  /**
+   * Leases the best fitting queued task to the provider, or undefined when none fits. Tasks whose
+   * cache key is among `cachedBlobs` (the agent's blob cache, from its claim) come first, then
+   * tasks on an image the provider has cached, then any.
+   */
+  async claim(
+    providerId: string,
+    capabilities: Capabilities,
+    cachedBlobs: readonly string[] = [],
+  ): Promise<Lease | undefined> {
     const { leaseTtlMs, providerJobFailureLimit } = this.config.scheduler;
-    const fit = fitOf(capabilities);
+    const fit = fitOf(capabilities, cachedBlobs);
     // Only images a task can name matter for the preference; it also bounds the claim's per-image probes.
     fit.images = fit.images.filter((image) => this.allowedImages.has(image));
     const row = await this.leases.claim(providerId, fit, leaseTtlMs, providerJobFailureLimit);

@@ -28,7 +28,26 @@ export class WorkloadRegistry {
 @Global()
 @Module({
   providers: [
-    { provide: WorkloadRegistry, useFactory: () => new WorkloadRegistry(createWorkloadRegistry()) },
+    {
+      provide: WorkloadRegistry,
+      inject: [COORDINATOR_CONFIG],
+      useFactory: (c: CoordinatorConfig) =>
+        new WorkloadRegistry(
+          createWorkloadRegistry({
+            render: {
+              image: c.render.image,
+              gpuImage: c.render.gpuImage,
+              targetChunkSeconds: c.render.chunkSeconds,
+            },
+            inference: {
+              image: c.inference.image,
+              gpuImage: c.inference.gpuImage,
+              targetShardSeconds: c.inference.shardSeconds,
+              maxRows: c.inference.maxRows,
+            },
+          }),
+        ),
+    },
     {
       provide: WORKLOAD_POLICY,
       inject: [COORDINATOR_CONFIG],

@@ -64,7 +64,7 @@ export function runnableKinds(kinds: readonly string[], images: readonly string[
 }
 
 /** Worker images each kind needs (kinds not listed run any allow-listed image). */
-const KIND_IMAGE_PREFIX: Record<string, string> = { render: 'tessera/blender:' };
+const KIND_IMAGE_PREFIX: Record<string, string> = { render: 'tessera/blender:', inference: 'tessera/onnx:' };
 
 /** Every tag of every local image (`<none>` dropped), sorted, capped at the protocol's 1,000. */
 export function imageTags(images: { RepoTags?: string[] | null }[]): string[] {

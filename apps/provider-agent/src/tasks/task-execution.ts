@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FailureCode, Lease, OutputFile } from '@tessera/protocol';
 import { MAX_LOG_CHUNK_CHARS } from '@tessera/protocol';
 import type { Logger } from 'pino';
+import { BlobCache, HeldBlob, placeBlob } from '../blobs/blob-cache';
 import { BlobClient } from '../blobs/blob-client';
 import {
   CoordinatorConnection,
@@ -19,6 +20,8 @@ export interface ExecutionDeps {
   workloads: ReadonlyMap<string, WorkloadPlugin>;
   runtime: ContainerRuntime;
   blobs: BlobClient;
+  /** Inputs come from here when cached, and are downloaded into it otherwise. */
+  cache: BlobCache;
   connection: CoordinatorConnection;
   workDir: string;
   allowedImages: readonly string[];
@@ -60,6 +63,8 @@ export class TaskExecution {
   /** When the coordinator last said this lease runs out (updated by heartbeat acks). */
   private leaseExpiresAt: number;
   private reportsAbandoned = false;
+  /** Cached inputs this task uses: released once its directory is gone. */
+  private readonly heldBlobs: HeldBlob[] = [];
 
   constructor(
     readonly lease: Lease,
@@ -128,6 +133,7 @@ export class TaskExecution {
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
         log.error({ err: error }, 'could not remove the work directory'),
       );
+      for (const blob of this.heldBlobs) blob.release();
     }
   }
 
@@ -150,7 +156,7 @@ export class TaskExecution {
     for (const input of spec.inputs) {
       this.throwIfCancelled();
       await this.withRetries(`download ${input.path}`, 'INPUT_UNAVAILABLE', () =>
-        deps.blobs.download(input.sha256, input.size, join(inputDir, input.path)),
+        this.placeInput(input, join(inputDir, input.path)),
       );
     }
     this.throwIfCancelled();
@@ -201,6 +207,14 @@ export class TaskExecution {
       files: files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })),
       times: { startedAt: result.startedAt.toISOString(), finishedAt: result.finishedAt.toISOString() },
     };
+  }
+
+  /** An input from the blob cache (downloaded into it first), or straight here when it cannot be cached. */
+  private async placeInput(input: { sha256: string; size: number }, destination: string): Promise<void> {
+    const held = await this.deps.cache.acquire(input.sha256, input.size);
+    if (!held) return this.deps.blobs.download(input.sha256, input.size, destination);
+    this.heldBlobs.push(held);
+    await placeBlob(held.path, destination);
   }
 
   /** The job kind's own checks (a render chunk: every frame there, decodable, right size, not blank). */

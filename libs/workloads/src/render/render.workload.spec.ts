@@ -27,7 +27,7 @@ function context(overrides: Partial<SceneInfo> = {}): ValidationContext {
     policy: { allowedImages: [], maxTasksPerJob: 10_000, maxTimeoutSec: 86_400 },
     lookupBlob: async (sha) => (sha === BLEND ? { size: 1_000_000 } : undefined),
     inspectScene: async () => ({ ...scene, ...overrides }),
-    market: { currency: 'TSR', renderPerMegapixelSample: 0.001 },
+    market: { currency: 'TSR', renderPerMegapixelSample: 0.001, inferencePerCpuSecond: 0.0001 },
   };
 }
 

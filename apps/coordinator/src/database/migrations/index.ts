@@ -1,6 +1,14 @@
 import { Initial1764000000000 } from './1764000000000-initial';
 import { ClaimFunction1764100000000 } from './1764100000000-claim-function';
 import { ProgressItems1764200000000 } from './1764200000000-progress-items';
+import { Models1764300000000 } from './1764300000000-models';
+import { BlobAffinity1764400000000 } from './1764400000000-blob-affinity';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [Initial1764000000000, ClaimFunction1764100000000, ProgressItems1764200000000];
+export const MIGRATIONS = [
+  Initial1764000000000,
+  ClaimFunction1764100000000,
+  ProgressItems1764200000000,
+  Models1764300000000,
+  BlobAffinity1764400000000,
+];

@@ -21,4 +21,9 @@ export class MarketPricesDto {
   currency: string;
   @Field(() => Float, { description: 'Tokens per megapixel per Cycles sample.' })
   renderPerMegapixelSample: number;
+  @Field(() => Float, {
+    description:
+      'Tokens per CPU-second of inference (batches are priced from the model’s measured ms per row).',
+  })
+  inferencePerCpuSecond: number;
 }
