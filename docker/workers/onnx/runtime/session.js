@@ -40,6 +40,9 @@ async function createSession(modelPath, { threads = 1, device = 'cpu' } = {}) {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // Idle intra-op threads sleep instead of spinning: a provider's machine also runs the agent (and
+    // maybe other tasks), and spinning threads of two sessions on shared cores starve each other.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   if (device === 'cuda' && !cudaProviderPresent()) {
     throw new TaskError(
