@@ -4,8 +4,39 @@ describe('tessera command line', () => {
   it('prints help with exit 0', async () => {
     const run = await runTessera(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['signup', 'whoami', 'render', 'watch', 'download', 'jobs', 'cancel'])
+    for (const command of [
+      'signup',
+      'whoami',
+      'render',
+      'infer',
+      'models',
+      'watch',
+      'download',
+      'jobs',
+      'cancel',
+    ])
       expect(run.stdout).toContain(command);
+  });
+
+  it('documents infer and models register', async () => {
+    const infer = await runTessera(['infer', '--help']);
+    expect(infer.code).toBe(0);
+    for (const option of [
+      '--model',
+      '--input',
+      '--out',
+      '--config',
+      '--shard-rows',
+      '--device',
+      '--max-price',
+      '--no-wait',
+      '--json',
+    ])
+      expect(infer.stdout).toContain(option);
+    const register = await runTessera(['models', 'register', '--help']);
+    expect(register.stdout).toContain('Usage: tessera models register [options] <model.onnx>');
+    const missing = await runTessera(['infer', '--input', 'rows.jsonl']);
+    expect(missing.stderr).toMatch(/^error: required option '--model <model>' not specified\n/);
   });
 
   it('refuses unknown commands and options, and missing arguments, in one line each', async () => {

@@ -5,7 +5,9 @@ import { describeError } from './cli-error';
 import { resolveConfig } from './config/cli-config';
 import { cancel } from './commands/cancel';
 import { download } from './commands/download';
+import { infer, InferOptions } from './commands/infer';
 import { jobs } from './commands/jobs';
+import { models, modelsRegister, RegisterOptions } from './commands/models';
 import { render, RenderOptions } from './commands/render';
 import { signup } from './commands/signup';
 import { watch } from './commands/watch';
@@ -15,7 +17,7 @@ import { whoami } from './commands/whoami';
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('tessera')
     .description(
-      'Tessera customer CLI: render Blender scenes on the GPU market, follow them, fetch the frames.',
+      'Tessera customer CLI: render Blender scenes and run ONNX inference batches on the GPU market, follow them, fetch the results.',
     )
     .option('--url <url>', 'coordinator URL (env TESSERA_URL; default http://127.0.0.1:8080)')
     .option('--api-key <key>', 'API key (env TESSERA_API_KEY; default: ~/.config/tessera/cli.json)')
@@ -69,6 +71,51 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .option('--json', 'print the submitted job as JSON (with --no-wait, for scripts)')
     .action(run((ctx, scene: string, opts: RenderOptions) => render(ctx, scene, opts)));
 
+  const modelsCommand = program
+    .command('models')
+    .description('your registered ONNX models; "models register MODEL.onnx" adds one');
+
+  // The default subcommand, so that `tessera models --json` lists and `models register … --json`
+  // reaches register (an option on `models` itself would swallow it).
+  modelsCommand
+    .command('list', { isDefault: true })
+    .description('your registered models (id, name, signature, batch size, ms/row), newest first')
+    .option('--json', 'print the models as JSON')
+    .action(run((ctx, opts: { json?: boolean }) => models(ctx, opts)));
+
+  modelsCommand
+    .command('register')
+    .description('upload an ONNX model (and its labels file) and register it, with its config')
+    .argument('<model.onnx>', 'the model file')
+    .option('--name <name>', "model name, unique in your account (default: the config's, else the file name)")
+    .option(
+      '--config <file.json>',
+      'name, batchSize, inputs, outputs, preprocess, postprocess, labels (default: MODEL.onnx.json or MODEL.json beside it)',
+    )
+    .option('--json', 'print the registered model as JSON')
+    .action(run((ctx, file: string, opts: RegisterOptions) => modelsRegister(ctx, file, opts)));
+
+  program
+    .command('infer')
+    .description('run a JSONL batch of rows through a model, follow it live and download the outputs')
+    .requiredOption(
+      '--model <model>',
+      'a .onnx file (registered on the fly from its config), a model id or name',
+    )
+    .requiredOption(
+      '--input <rows.jsonl>',
+      'one JSON row per line: {"id"?, "image": "<PNG/JPEG path or SHA-256>"} or {"id"?, "inputs": {…}}',
+    )
+    .option('--out <file>', 'where the outputs JSONL goes (default ./<input name>.out.jsonl)')
+    .option('--config <file.json>', 'the config for registering a .onnx (default: MODEL.onnx.json beside it)')
+    .option('--shard-rows <n>', "rows per task (default: sized from the model's speed)")
+    .option('--device <device>', 'any, cpu or gpu: where to run (default any)')
+    .option('--max-price <tokens>', 'the most the whole batch may cost, e.g. 2.5 (default: no cap)')
+    .option('--name <name>', 'job name (default: the input file name)')
+    .option('--no-wait', 'submit and exit; print the job id')
+    .option('--json', 'print JSON for scripts: the submitted job with --no-wait, else the final summary')
+    .action(run((ctx, opts: InferOptions) => infer(ctx, opts)));
+
   program
     .command('watch')
     .description('follow a job live until it ends (exit 0 when it completed, 1 otherwise)')
@@ -77,9 +124,14 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 
   program
     .command('download')
-    .description("download a job's frames, each verified by its SHA-256; files already there are skipped")
+    .description(
+      "download a job's frames, each verified by its SHA-256 (files already there are skipped), or an inference batch's outputs JSONL",
+    )
     .argument('<job>', 'job id')
-    .option('--out <dir>', 'folder (default ./<job name>-frames)')
+    .option(
+      '--out <dir>',
+      'folder (default ./<job name>-frames); for an inference batch, the file (default ./<job name>.out.jsonl)',
+    )
     .option('--archive', 'download the zip of all frames instead')
     .action(
       run((ctx, jobId: string, opts: { out?: string; archive?: boolean }) => download(ctx, jobId, opts)),

@@ -13,6 +13,15 @@ import { join } from 'node:path';
 import { buildSchema, graphql, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import {
+  checkFakeRows,
+  FakeInspection,
+  FakeModel,
+  FakeRow,
+  OCR_INSPECTION,
+  outputLine,
+  registerFakeModel,
+} from './fake-inference';
 
 const SCHEMA = buildSchema(readFileSync(join(__dirname, '../../coordinator/schema.gql'), 'utf8'));
 
@@ -30,6 +39,9 @@ interface FakeAttempt {
 interface FakeTask {
   index: number;
   frames: number[];
+  /** Inference: the row indices of the shard; its outputs.jsonl once accepted. */
+  rows?: number[];
+  output?: { sha256: string; size: number };
   state: string;
   error: { code: string; message: string } | null;
   attempts: FakeAttempt[];
@@ -56,6 +68,9 @@ export interface FakeJob {
   tasks: FakeTask[];
   frames: FakeFrame[];
   frameList: number[];
+  /** Inference: the submitted rows, and the params the coordinator computed. */
+  rows?: FakeRow[];
+  params?: Record<string, unknown>;
 }
 
 export interface RecordedRequest {
@@ -129,6 +144,19 @@ export class FakeCoordinator {
   autoRenderMs?: number;
   /** Frames per task when the submission gives no chunkSize. */
   defaultChunk = 2;
+  readonly models = new Map<string, FakeModel>();
+  /** Every RegisterModelInput received, as sent. */
+  readonly registrations: Record<string, unknown>[] = [];
+  /** When set, registerModel refuses with this error (after its own checks). */
+  refuseRegister?: { code: string; message: string };
+  /** What registerModel "finds" in a .onnx. */
+  inspection: FakeInspection = OCR_INSPECTION;
+  /** Rows (by index) that fail while running, with their error. */
+  readonly failingRows = new Map<number, string>();
+  /** Rows per task when the submission gives no shardRows. */
+  defaultShardRows = 2;
+  /** Tokens per CPU-second of inference. */
+  inferencePerCpuSecond = 0.01;
 
   private server?: http.Server;
   private wss?: WebSocketServer;
@@ -224,6 +252,7 @@ export class FakeCoordinator {
       provider: { id: 'p1', name: provider, address: 'So1anaAddr3ss1111' },
     });
     task.state = 'ACCEPTED';
+    if (task.rows) this.runShard(job, task);
     for (const number of task.frames) {
       const bytes = FakeCoordinator.frameBytes(jobId, number);
       const digest = sha256(bytes);
@@ -240,6 +269,17 @@ export class FakeCoordinator {
     job.frames.sort((a, b) => a.number - b.number);
     this.publish(job, task);
     if (job.tasks.every((t) => t.state === 'ACCEPTED')) this.finish(jobId, 'COMPLETED');
+  }
+
+  /** The shard's outputs.jsonl: one line per row, a failing row carrying its error. */
+  private runShard(job: FakeJob, task: FakeTask): void {
+    const text = task.rows!.map((i) => outputLine(i, job.rows![i], this.failingRows.get(i))).join('');
+    const bytes = Buffer.from(text);
+    const digest = sha256(bytes);
+    const blob = this.blobs.get(digest) ?? { bytes, owners: new Set<string>() };
+    blob.owners.add(job.owner);
+    this.blobs.set(digest, blob);
+    task.output = { sha256: digest, size: bytes.length };
   }
 
   rejectTask(
@@ -279,9 +319,11 @@ export class FakeCoordinator {
 
   /** The job as the API shows it. */
   view(job: FakeJob): Record<string, unknown> {
+    if (job.rows) return this.inferenceView(job);
     const itemsTotal = job.frameList.length;
     const tasksDone = job.tasks.filter((t) => t.state === 'ACCEPTED').length;
     return {
+      outputsUrl: null,
       id: job.id,
       name: job.name,
       kind: job.kind,
@@ -308,6 +350,42 @@ export class FakeCoordinator {
     };
   }
 
+  /** An inference job as the API shows it: progress in rows, outputsUrl once COMPLETED. */
+  private inferenceView(job: FakeJob): Record<string, unknown> {
+    const accepted = job.tasks.filter((t) => t.state === 'ACCEPTED');
+    const itemsTotal = job.rows!.length;
+    const itemsDone = accepted.reduce((sum, t) => sum + t.rows!.length, 0);
+    return {
+      id: job.id,
+      name: job.name,
+      kind: job.kind,
+      state: job.state,
+      params: job.params,
+      priority: 0,
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+      error: job.error,
+      progress: {
+        tasksDone: accepted.length,
+        tasksTotal: job.tasks.length,
+        itemsDone,
+        itemsTotal,
+        itemUnit: 'rows',
+        fraction: itemsDone / itemsTotal,
+        etaSeconds: itemsDone ? itemsTotal - itemsDone : null,
+      },
+      frames: [],
+      outputs: accepted.map((t) => ({
+        path: `outputs-${String(t.index).padStart(5, '0')}.jsonl`,
+        ...t.output,
+      })),
+      archiveUrl: accepted.length ? `/v1/jobs/${job.id}/archive.zip` : null,
+      outputsUrl: job.state === 'COMPLETED' ? `/v1/jobs/${job.id}/outputs.jsonl` : null,
+      tasks: job.tasks.map((t) => this.taskView(job, t)),
+    };
+  }
+
   private taskView(job: FakeJob, t: FakeTask): Record<string, unknown> {
     return {
       id: `${job.id}-t${t.index}`,
@@ -316,11 +394,13 @@ export class FakeCoordinator {
       state: t.state,
       error: t.error,
       outputs:
-        t.state === 'ACCEPTED'
-          ? job.frames
-              .filter((f) => t.frames.includes(f.number))
-              .map(({ path, sha256, size }) => ({ path, sha256, size }))
-          : null,
+        t.state === 'ACCEPTED' && t.output
+          ? [{ path: 'outputs.jsonl', ...t.output }]
+          : t.state === 'ACCEPTED'
+            ? job.frames
+                .filter((f) => t.frames.includes(f.number))
+                .map(({ path, sha256, size }) => ({ path, sha256, size }))
+            : null,
       attempts: t.attempts.map((a, i) => ({ ...a, id: `a${i}`, number: i + 1, providerId: a.provider.id })),
     };
   }
@@ -374,6 +454,97 @@ export class FakeCoordinator {
       if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state))
         fail('JOB_ALREADY_FINISHED', `job ${id} already finished (${job.state})`);
       this.finish(id, 'CANCELLED');
+      return this.view(job);
+    },
+    models: (_: unknown, ctx: { account?: FakeAccount }) => {
+      if (!ctx.account) fail('UNAUTHENTICATED', 'this needs an API key');
+      return [...this.models.values()].filter((m) => m.owner === ctx.account!.id).reverse();
+    },
+    model: ({ id }: { id: string }, ctx: { account?: FakeAccount }) => {
+      const model = this.models.get(id);
+      if (!ctx.account || !model || model.owner !== ctx.account.id)
+        fail('MODEL_NOT_FOUND', `no model ${id} in your account`);
+      return model;
+    },
+    registerModel: ({ input }: { input: Record<string, unknown> }, ctx: { account?: FakeAccount }) => {
+      if (!ctx.account) fail('UNAUTHENTICATED', 'this needs an API key');
+      this.registrations.push(JSON.parse(JSON.stringify(input)) as Record<string, unknown>);
+      const owner = ctx.account.id;
+      const onnx = this.blobs.get(input.onnx as string);
+      if (!onnx?.owners.has(owner))
+        fail(
+          'INPUT_NOT_FOUND',
+          `no uploaded file ${input.onnx as string} in this account (upload the .onnx first)`,
+        );
+      if (input.labels && !this.blobs.get(input.labels as string)?.owners.has(owner))
+        fail('INPUT_NOT_FOUND', `no uploaded labels file ${input.labels as string} in this account`);
+      if (this.refuseRegister) fail(this.refuseRegister.code, this.refuseRegister.message);
+      const mine = [...this.models.values()].filter((m) => m.owner === owner);
+      const model = registerFakeModel(input, owner, onnx.bytes, this.inspection, mine);
+      this.models.set(model.id, model);
+      return model;
+    },
+    submitInferenceBatch: ({ input }: { input: Record<string, unknown> }, ctx: { account?: FakeAccount }) => {
+      if (!ctx.account) fail('UNAUTHENTICATED', 'this needs an API key');
+      const owner = ctx.account.id;
+      const model = this.models.get(input.model as string);
+      if (!model || model.owner !== owner)
+        fail('INPUT_NOT_FOUND', `no model ${input.model as string} in this account (register it first)`);
+      const blob = this.blobs.get(input.rows as string);
+      if (!blob?.owners.has(owner))
+        fail(
+          'INPUT_NOT_FOUND',
+          `no uploaded batch ${input.rows as string} in this account (upload it first)`,
+        );
+      if (this.refuseSubmit) fail(this.refuseSubmit.code, this.refuseSubmit.message);
+      const rows = checkFakeRows(
+        blob.bytes.toString('utf8'),
+        model,
+        (d) => !!this.blobs.get(d)?.owners.has(owner),
+      );
+      const estimatedCost = ((rows.length * (model.msPerRow ?? 20)) / 1000) * this.inferencePerCpuSecond;
+      if (input.maxPrice && Number(input.maxPrice) < estimatedCost)
+        fail(
+          'PRICE_TOO_LOW',
+          `maxPrice ${input.maxPrice as string} TSR is below what providers charge for this batch at the current market price: ${estimatedCost.toPrecision(3)} TSR`,
+        );
+      const shard = (input.shardRows as number | null) ?? this.defaultShardRows;
+      const tasks: FakeTask[] = [];
+      for (let first = 0; first < rows.length; first += shard)
+        tasks.push({
+          index: tasks.length,
+          frames: [],
+          rows: rows.slice(first, first + shard).map((_, i) => first + i),
+          state: 'QUEUED',
+          error: null,
+          attempts: [],
+        });
+      const job: FakeJob = {
+        id: `job-${this.nextJob++}`,
+        owner,
+        name: (input.name as string | null) ?? null,
+        kind: 'inference',
+        state: 'QUEUED',
+        input: JSON.parse(JSON.stringify(input)) as Record<string, unknown>,
+        createdAt: new Date().toISOString(),
+        startedAt: null,
+        finishedAt: null,
+        error: null,
+        tasks,
+        frames: [],
+        frameList: [],
+        rows,
+        params: {
+          model: { id: model.id, name: model.name, batchSize: model.batchSize },
+          rows: { sha256: input.rows, size: blob.bytes.length, count: rows.length },
+          shards: tasks.map((t) => ({ firstRow: t.rows![0], rows: t.rows!.length })),
+          device: (input.device as string | null) ?? 'ANY',
+          estimatedCost,
+          currency: 'TSR',
+        },
+      };
+      this.jobs.set(job.id, job);
+      if (this.autoRenderMs !== undefined) this.autoRender(job);
       return this.view(job);
     },
     submitRenderJob: ({ input }: { input: Record<string, unknown> }, ctx: { account?: FakeAccount }) => {
@@ -490,6 +661,25 @@ export class FakeCoordinator {
           .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length })
           .end(bytes);
       }
+    }
+    const outputs = /^\/v1\/jobs\/([^/]+)\/outputs\.jsonl$/.exec(url.pathname);
+    if (outputs && req.method === 'GET') {
+      const job = this.jobs.get(outputs[1]);
+      if (!account || !job || job.owner !== account.id)
+        return json(404, { error: { code: 'JOB_NOT_FOUND', message: `no job ${outputs[1]} is yours` } });
+      if (!job.rows)
+        return json(400, {
+          error: {
+            code: 'BAD_INPUT',
+            message: `job ${job.id} is a ${job.kind} job; only inference jobs have row outputs`,
+          },
+        });
+      if (job.state !== 'COMPLETED')
+        return json(409, {
+          error: { code: 'JOB_NOT_FINISHED', message: `job ${job.id} is ${job.state.toLowerCase()}` },
+        });
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      return void res.end(Buffer.concat(job.tasks.map((t) => this.blobs.get(t.output!.sha256)!.bytes)));
     }
     const archive = /^\/v1\/jobs\/([^/]+)\/archive\.zip$/.exec(url.pathname);
     if (archive && req.method === 'GET') {

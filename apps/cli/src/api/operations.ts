@@ -52,6 +52,8 @@ export interface JobFiles extends JobSummary {
   frames: FrameView[];
   outputs: OutputFileView[];
   archiveUrl: string | null;
+  /** Inference jobs, once COMPLETED: the path of the merged outputs JSONL (one line per row). */
+  outputsUrl: string | null;
 }
 
 export interface AttemptView {
@@ -99,7 +101,9 @@ export const JOBS = `query Jobs($states: [JobState!], $limit: Int!) {
 }`;
 
 export const JOB_FILES = `query JobFiles($id: ID!) {
-  job(id: $id) { ${SUMMARY} archiveUrl frames { number path sha256 size } outputs { path sha256 size } }
+  job(id: $id) {
+    ${SUMMARY} archiveUrl outputsUrl frames { number path sha256 size } outputs { path sha256 size }
+  }
 }`;
 
 export const CANCEL_JOB = `mutation CancelJob($id: ID!) { cancelJob(id: $id) { ${SUMMARY} } }`;
@@ -124,4 +128,111 @@ export interface SubmitRenderJobInput {
   device?: 'ANY' | 'CPU' | 'GPU';
   maxPrice?: string;
   chunkSize?: number;
+}
+
+/** A model input or output; dims are -1 where the model leaves one open (the first is the batch). */
+export interface TensorSignatureView {
+  name: string;
+  type: string;
+  dims: number[];
+}
+
+export type ColorOrder = 'RGB' | 'BGR';
+export type PostprocessType = 'ARGMAX' | 'CTC_GREEDY';
+export type InferenceDevice = 'ANY' | 'CPU' | 'GPU';
+
+export interface ImagePreprocessView {
+  input: string;
+  width: number;
+  height: number;
+  keepAspect: boolean;
+  channels: number;
+  colorOrder: ColorOrder;
+  scale: number;
+  mean: number[];
+  std: number[];
+}
+
+export interface PostprocessView {
+  type: PostprocessType;
+  output: string;
+  blankIndex: number | null;
+  appendSpace: boolean | null;
+}
+
+export interface ModelView {
+  id: string;
+  name: string;
+  /** SHA-256 of the .onnx file. */
+  onnx: string;
+  onnxSize: number;
+  labels: string | null;
+  inputs: TensorSignatureView[];
+  outputs: TensorSignatureView[];
+  batchSize: number;
+  preprocess: ImagePreprocessView | null;
+  postprocess: PostprocessView | null;
+  msPerRow: number | null;
+  createdAt: string;
+}
+
+const MODEL = `
+  id name onnx onnxSize labels batchSize msPerRow createdAt
+  inputs { name type dims } outputs { name type dims }
+  preprocess { input width height keepAspect channels colorOrder scale mean std }
+  postprocess { type output blankIndex appendSpace }`;
+
+export const MODELS = `query Models { models { ${MODEL} } }`;
+
+export const REGISTER_MODEL = `mutation RegisterModel($input: RegisterModelInput!) {
+  registerModel(input: $input) { ${MODEL} }
+}`;
+
+export const SUBMIT_INFERENCE_BATCH = `mutation SubmitInferenceBatch($input: SubmitInferenceBatchInput!) {
+  submitInferenceBatch(input: $input) { ${SUMMARY} params }
+}`;
+
+export interface TensorSignatureInput {
+  name: string;
+  type: string;
+  dims: number[];
+}
+
+/** RegisterModelInput: a model uploaded to /v1/blobs (`onnx`, `labels` by SHA-256) and how rows feed it. */
+export interface RegisterModelInput {
+  name: string;
+  onnx: string;
+  labels?: string;
+  batchSize?: number;
+  inputs?: TensorSignatureInput[];
+  outputs?: TensorSignatureInput[];
+  preprocess?: {
+    input: string;
+    width: number;
+    height: number;
+    keepAspect?: boolean;
+    channels?: number;
+    colorOrder?: ColorOrder;
+    scale?: number;
+    mean?: number[];
+    std?: number[];
+  };
+  postprocess?: { type: PostprocessType; output: string; blankIndex?: number; appendSpace?: boolean };
+}
+
+/** SubmitInferenceBatchInput as the CLI fills it: `rows` is the SHA-256 of the uploaded JSONL. */
+export interface SubmitInferenceBatchInput {
+  model: string;
+  rows: string;
+  name?: string;
+  shardRows?: number;
+  device?: InferenceDevice;
+  maxPrice?: string;
+}
+
+/** The parts of an inference job's `params` the CLI reads (the coordinator's InferenceParams). */
+export interface InferenceParamsView {
+  rows?: { count?: number };
+  estimatedCost?: number;
+  currency?: string;
 }

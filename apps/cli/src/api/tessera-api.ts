@@ -13,7 +13,13 @@ import {
   JobState,
   JobSummary,
   ME,
+  MODELS,
+  ModelView,
+  REGISTER_MODEL,
+  RegisterModelInput,
+  SUBMIT_INFERENCE_BATCH,
   SUBMIT_RENDER_JOB,
+  SubmitInferenceBatchInput,
   SubmitRenderJobInput,
 } from './operations';
 
@@ -48,6 +54,26 @@ export class TesseraApi {
         input,
       })
     ).submitRenderJob;
+  }
+
+  /** Your registered models, newest first. */
+  async models(): Promise<ModelView[]> {
+    return (await this.graphql.request<{ models: ModelView[] }>(MODELS)).models;
+  }
+
+  /** Registers a model whose .onnx (and labels) are uploaded; the same name, file and settings again returns it. */
+  async registerModel(input: RegisterModelInput): Promise<ModelView> {
+    return (await this.graphql.request<{ registerModel: ModelView }>(REGISTER_MODEL, { input }))
+      .registerModel;
+  }
+
+  async submitInferenceBatch(input: SubmitInferenceBatchInput): Promise<JobSummary & { params: unknown }> {
+    return (
+      await this.graphql.request<{ submitInferenceBatch: JobSummary & { params: unknown } }>(
+        SUBMIT_INFERENCE_BATCH,
+        { input },
+      )
+    ).submitInferenceBatch;
   }
 
   async jobs(states: JobState[] | undefined, limit: number): Promise<JobSummary[]> {

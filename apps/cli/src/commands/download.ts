@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { CommandContext } from '../cli-context';
 import { CliError } from '../cli-error';
@@ -8,6 +8,8 @@ import { FINISHED_STATES, JobFiles } from '../api/operations';
 import { TesseraApi } from '../api/tessera-api';
 import { sha256File } from '../files/blend-file';
 import { TransferProgress } from '../ui/transfer-progress';
+import { pool } from '../pool';
+import { describeRowOutputs, downloadRowOutputs, summarizeRowOutputs } from '../inference/row-outputs';
 
 /** Downloads at once: frames are many and small, so a few in flight keep the connection busy. */
 const CONCURRENCY = 4;
@@ -57,24 +59,6 @@ function wantedFiles(job: JobFiles): Wanted[] {
       throw new CliError(`job ${job.id}: refusing to write the output path "${o.path}" outside the folder`);
     return { name, sha256: o.sha256, size: o.size };
   });
-}
-
-/** Runs `work` over `items`, `limit` at a time; the first failure stops new work and is rethrown. */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
 }
 
 export interface DownloadResult {
@@ -170,7 +154,37 @@ function partialNote(job: JobFiles): string {
   return `job ${job.id} is ${job.state}: ${job.progress.itemsDone} of ${job.progress.itemsTotal} ${job.progress.itemUnit} so far; run this again later for the rest\n`;
 }
 
-/** `tessera download JOB [--out dir] [--archive]`: prints the folder (and archive) it filled. */
+/**
+ * An inference batch: its merged outputs JSONL (one line per row, in input order) saved as `--out`
+ * (a file; an existing folder gets `<job name>.out.jsonl` inside), then a summary of the rows.
+ */
+async function downloadInferenceOutputs(
+  ctx: CommandContext,
+  api: TesseraApi,
+  job: JobFiles,
+  out: string | undefined,
+): Promise<number> {
+  if (!job.outputsUrl) {
+    const { itemsDone, itemsTotal, itemUnit } = job.progress;
+    throw new CliError(
+      FINISHED_STATES.includes(job.state)
+        ? `job ${job.id} ${job.state}: an inference batch has outputs only when it completes`
+        : `job ${job.id} is ${job.state}: ${itemsDone} of ${itemsTotal} ${itemUnit} so far; its outputs are ready when it completes: "tessera watch ${job.id}"`,
+    );
+  }
+  const name = `${slug(job.name) || `job-${job.id}`}.out.jsonl`;
+  let dest = resolve(ctx.io.cwd, out ?? name);
+  if ((await stat(dest).catch(() => undefined))?.isDirectory()) dest = join(dest, name);
+  await downloadRowOutputs(ctx.io.stdout, api, job, dest);
+  const summary = await summarizeRowOutputs(dest);
+  ctx.io.stdout.write(`${[`${summary.rows} rows in ${dest}`, ...describeRowOutputs(summary)].join('\n')}\n`);
+  return 0;
+}
+
+/**
+ * `tessera download JOB [--out dir] [--archive]`: prints the folder (and archive) it filled. An
+ * inference batch's outputs are one JSONL file instead (`--out` names the file).
+ */
 export async function download(
   ctx: CommandContext,
   jobId: string,
@@ -179,6 +193,7 @@ export async function download(
   requireApiKey(ctx.config);
   const api = new TesseraApi(ctx.config);
   const job = await api.jobFiles(jobId);
+  if (job.kind === 'inference' && !opts.archive) return downloadInferenceOutputs(ctx, api, job, opts.out);
   const folder = resolve(ctx.io.cwd, opts.out ?? defaultFolder(job));
   if (opts.archive) {
     const zip = await downloadArchive(ctx, api, job, folder);

@@ -2,10 +2,9 @@ import { basename, extname, resolve } from 'node:path';
 import type { CommandContext } from '../cli-context';
 import { requireApiKey } from '../config/cli-config';
 import { TesseraApi } from '../api/tessera-api';
-import { checkBlendFile, sha256File } from '../files/blend-file';
+import { checkBlendFile } from '../files/blend-file';
+import { hashAndUpload } from '../files/upload';
 import { buildRenderInput, RenderFlags } from '../render/render-options';
-import { formatBytes, shortHash } from '../ui/format';
-import { TransferProgress } from '../ui/transfer-progress';
 import { describeResult, downloadFiles } from './download';
 import { followJob, reportOutcome } from './watch';
 
@@ -32,25 +31,7 @@ export async function render(ctx: CommandContext, scene: string, opts: RenderOpt
   // Human progress goes to stderr when stdout carries JSON for a script.
   const human = opts.json ? io.stderr : io.stdout;
 
-  const hashing = new TransferProgress(human, `hashing ${scene}`, blend.size);
-  const sha256 = await sha256File(blend.path, (n) => hashing.add(n)).catch((error: unknown) => {
-    hashing.abandon();
-    throw error;
-  });
-  hashing.abandon();
-
-  if (await api.blobs.exists(sha256)) {
-    human.write(`${scene} (${formatBytes(blend.size)}, sha256 ${shortHash(sha256)}) is already uploaded\n`);
-  } else {
-    const upload = new TransferProgress(human, `uploading ${scene}`, blend.size, { milestones: true });
-    await api.blobs
-      .upload(blend.path, sha256, blend.size, (n) => upload.add(n))
-      .catch((error: unknown) => {
-        upload.abandon();
-        throw error;
-      });
-    upload.finish(`uploaded ${scene}`);
-  }
+  const sha256 = await hashAndUpload(api, human, { path: blend.path, size: blend.size, shown: scene });
 
   const job = await api.submitRenderJob({ blend: sha256, ...input });
   if (opts.json) {

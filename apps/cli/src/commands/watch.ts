@@ -138,7 +138,9 @@ export function reportOutcome(out: Output, job: JobSummary): void {
   }
   const why = job.error ? `: ${job.error.code}: ${job.error.message}` : '';
   const { itemsDone, itemsTotal, itemUnit } = job.progress;
-  const hint = itemsDone > 0 ? ` ("tessera download ${job.id}" fetches them)` : '';
+  // An inference batch's outputs are served only once it completes: nothing to fetch then.
+  const hint =
+    itemsDone > 0 && job.kind !== 'inference' ? ` ("tessera download ${job.id}" fetches them)` : '';
   throw new CliError(
     `job ${job.id} ${job.state}${why}; ${itemsDone} of ${itemsTotal} ${itemUnit} were done${hint}`,
   );

@@ -65,14 +65,16 @@ export function parseResolution(text: string): { width: number; height: number }
   return { width, height };
 }
 
-function integer(text: string, min: number, max: number, what: string): number {
+/** A whole number in min..max, or an Error saying what is wrong. */
+export function integer(text: string, min: number, max: number, what: string): number {
   if (!/^-?\d+$/.test(text.trim())) throw new Error(`"${text}" is not a whole number`);
   const n = Number(text);
   if (n < min || n > max) throw new Error(`${what} must be ${min}..${max}, not ${n}`);
   return n;
 }
 
-function oneOf<T extends string>(text: string, values: readonly T[]): T {
+/** One of `values`, case-insensitively, or an Error listing them. */
+export function oneOf<T extends string>(text: string, values: readonly T[]): T {
   const upper = text.trim().toUpperCase();
   const found = values.find((v) => v === upper);
   if (!found) throw new Error(`"${text}" is not one of ${values.map((v) => v.toLowerCase()).join(', ')}`);

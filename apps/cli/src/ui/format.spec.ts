@@ -1,4 +1,13 @@
-import { formatAge, formatBytes, formatDuration, providerLabel } from './format';
+import {
+  formatAge,
+  formatBytes,
+  formatDims,
+  formatDuration,
+  formatPace,
+  formatSignature,
+  formatTokens,
+  providerLabel,
+} from './format';
 import { renderTable } from './table';
 
 describe('formatters', () => {
@@ -30,6 +39,25 @@ describe('formatters', () => {
     expect(providerLabel({ name: null, address: '7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU' })).toBe(
       '7xKX…gAsU',
     );
+  });
+});
+
+describe('inference formatters', () => {
+  it('writes open dimensions as ?', () => {
+    expect(formatDims([-1, 3, 48, -1])).toBe('[?,3,48,?]');
+    expect(formatDims([])).toBe('[]');
+    expect(formatSignature({ name: 'x', type: 'float32', dims: [-1, 10] })).toBe('x float32 [?,10]');
+  });
+
+  it('shows token amounts and paces with a few significant digits', () => {
+    expect(formatTokens(0)).toBe('0');
+    expect(formatTokens(0.000375)).toBe('0.000375');
+    expect(formatTokens(0.0123456)).toBe('0.01235');
+    expect(formatTokens(12.5)).toBe('12.5');
+    expect(formatTokens(1234.6)).toBe('1235');
+    expect(formatPace(2.91666)).toBe('2.92');
+    expect(formatPace(1234.4)).toBe('1234');
+    expect(formatPace(0)).toBe('0');
   });
 });
 

@@ -56,3 +56,33 @@ export function providerLabel(provider: { name: string | null; address: string }
 export function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
 }
+
+/** Tensor dims as people write them: [-1,3,48,-1] → `[?,3,48,?]`. */
+export function formatDims(dims: number[]): string {
+  return `[${dims.map((d) => (d < 0 ? '?' : String(d))).join(',')}]`;
+}
+
+/** `x float32 [?,3,48,?]` */
+export function formatSignature(t: { name: string; type: string; dims: number[] }): string {
+  return `${t.name} ${t.type} ${formatDims(t.dims)}`;
+}
+
+/** A token amount with four significant digits at most, no exponent: `0.01235`, `12.5`, `1234`. */
+export function formatTokens(amount: number): string {
+  if (!Number.isFinite(amount) || amount === 0) return '0';
+  if (Math.abs(amount) >= 1000) return String(Math.round(amount));
+  const digits = Math.max(0, 3 - Math.floor(Math.log10(Math.abs(amount))));
+  return String(Number(amount.toFixed(Math.min(digits, 12))));
+}
+
+/** A pace such as rows per second: `1234`, `12.3`, `0.42`. */
+export function formatPace(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return '0';
+  if (perSecond >= 100) return String(Math.round(perSecond));
+  return String(Number(perSecond.toPrecision(3)));
+}
+
+/** `1 row`, `3 rows`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -36,17 +36,18 @@ export class TransferProgress {
       if (t - this.lastDraw >= REDRAW_MS) this.draw();
       return;
     }
-    while (
-      this.opts.milestones &&
-      this.total > 0 &&
-      this.done / this.total >= this.nextMilestone &&
-      this.nextMilestone < 1
-    ) {
-      this.out.write(
-        `${this.label}: ${Math.round(this.nextMilestone * 100)}% (${formatBytes(this.done)} of ${formatBytes(this.total)})\n`,
-      );
+    if (!this.opts.milestones || this.total <= 0) return;
+    // One line for the furthest quarter reached; none once complete (finish() sums up), so a small
+    // file sent in one chunk prints no milestones at all.
+    let reached: number | undefined;
+    while (this.done / this.total >= this.nextMilestone && this.nextMilestone < 1) {
+      reached = this.nextMilestone;
       this.nextMilestone += 0.25;
     }
+    if (reached !== undefined && this.done < this.total)
+      this.out.write(
+        `${this.label}: ${Math.round(reached * 100)}% (${formatBytes(this.done)} of ${formatBytes(this.total)})\n`,
+      );
   }
 
   /** Prints a line above the bar (terminals) or plainly (elsewhere). */
