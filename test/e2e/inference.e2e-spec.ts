@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import {
   CoordinatorProcess,
   createAccount,
   createTestDatabase,
+  distPath,
   generateTextLines,
   gql,
   gqlRaw,
@@ -48,6 +50,7 @@ interface InferenceJobView {
 const JOB = `id state progress { itemsDone itemsTotal itemUnit } outputsUrl error { code message }
   tasks { index state attempts { state provider { address } } }`;
 
+const run = promisify(execFile);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('inference batches end to end', () => {
@@ -286,6 +289,54 @@ describe('inference batches end to end', () => {
         keypairPath: victim?.keypairPath,
       }),
     ];
+  });
+
+  it('runs examples/ocr with the tessera CLI: registers the model on the fly and writes ordered outputs', async () => {
+    const example = join(work, 'example');
+    execFileSync('cp', ['-r', join(__dirname, '../../examples/ocr'), example]);
+    copyFileSync(OCR_MODEL_PATH, join(example, 'ocr.onnx'));
+    copyFileSync(OCR_LABELS_PATH, join(example, 'ppocr_keys_v1.txt'));
+    // A fresh account: the CLI uploads the model, labels and images and registers the model itself.
+    const cli = await createAccount(coordinator.url, 'cli-user');
+    const env = {
+      ...process.env,
+      HOME: join(work, 'home'),
+      TESSERA_URL: coordinator.url,
+      TESSERA_API_KEY: cli.apiKey,
+    };
+    const out = join(work, 'example.out.jsonl');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        distPath('apps/cli/src/main.js'),
+        'infer',
+        '--model',
+        join(example, 'ocr.onnx'),
+        '--input',
+        join(example, 'rows.jsonl'),
+        '--out',
+        out,
+      ],
+      { env, timeout: 180_000 },
+    );
+    expect(stdout).toMatch(/4 rows/);
+    const truth = readFileSync(join(example, 'lines', 'truth.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    const rows = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as OutputRow);
+    expect(rows.map((r) => r.row)).toEqual([0, 1, 2, 3]);
+    expect(rows.map((r) => r.outputs?.text)).toEqual(truth);
+    const models = await gql<{ models: { name: string }[] }>(
+      coordinator.url,
+      `{ models { name } }`,
+      {},
+      cli.apiKey,
+    );
+    expect(models.models.map((m) => m.name)).toEqual(['ppocr-v4-rec']);
   });
 
   describe('bad input: a clear error, nothing stored or queued', () => {
