@@ -1,0 +1,3 @@
+export * from './thresholds';
+export * from './image-compare';
+export * from './row-compare';
