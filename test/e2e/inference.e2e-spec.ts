@@ -45,10 +45,14 @@ interface InferenceJobView {
   progress: { itemsDone: number; itemsTotal: number; itemUnit: string };
   outputsUrl: string | null;
   error: { code: string; message: string } | null;
-  tasks: { index: number; state: string; attempts: { state: string; provider: { address: string } }[] }[];
+  tasks: {
+    index: number;
+    state: string;
+    attempts: { state: string; commitment: { items: number } | null; provider: { address: string } }[];
+  }[];
 }
 const JOB = `id state progress { itemsDone itemsTotal itemUnit } outputsUrl error { code message }
-  tasks { index state attempts { state provider { address } } }`;
+  tasks { index state attempts { state commitment { items } provider { address } } }`;
 
 const run = promisify(execFile);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -213,6 +217,9 @@ describe('inference batches end to end', () => {
     expect(done.state).toBe('COMPLETED');
     expect(done.progress).toEqual({ itemsDone: LINES, itemsTotal: LINES, itemUnit: 'rows' });
     expect(done.tasks).toHaveLength(LINES / 8);
+    // Every accepted shard committed to exactly its 8 rows.
+    for (const task of done.tasks)
+      expect(task.attempts.find((a) => a.state === 'SUCCEEDED')?.commitment?.items).toBe(8);
     const workers = new Set(
       done.tasks.map((t) => t.attempts.find((a) => a.state === 'SUCCEEDED')?.provider.address),
     );

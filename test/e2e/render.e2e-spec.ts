@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { RenderWorkload, DEFAULT_RENDER_OPTIONS } from '@tessera/workloads';
+import { merkleRoot } from '@tessera/crypto';
+import { RenderWorkload, DEFAULT_RENDER_OPTIONS, frameOfPath } from '@tessera/workloads';
 import {
   AgentProcess,
   CoordinatorProcess,
@@ -41,10 +42,19 @@ interface RenderJobView {
   frames: FrameView[];
   archiveUrl: string | null;
   error: { code: string; message: string } | null;
-  tasks: { index: number; state: string; attempts: { state: string; provider: { address: string } }[] }[];
+  tasks: {
+    index: number;
+    state: string;
+    outputs: { path: string; sha256: string; size: number }[] | null;
+    attempts: {
+      state: string;
+      commitment: { root: string; items: number } | null;
+      provider: { address: string };
+    }[];
+  }[];
 }
 const JOB = `id state progress { itemsDone itemsTotal itemUnit } frames { number path sha256 thumbnail { sha256 } } archiveUrl
-  error { code message } tasks { index state attempts { state provider { address } } }`;
+  error { code message } tasks { index state outputs { path sha256 size } attempts { state commitment { root items } provider { address } } }`;
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const sandbox = [
@@ -232,6 +242,35 @@ describe('render jobs end to end', () => {
     }
     // Consecutive frames differ: the scene moves.
     expect(done.frames[0].sha256).not.toBe(done.frames[1].sha256);
+
+    // Each accepted chunk came with a commitment to its 2 frames, whose root we get again from the
+    // frames as downloaded (pixels hashed, so the PNG bytes and metadata do not matter).
+    const plugin = new RenderWorkload(DEFAULT_RENDER_OPTIONS);
+    for (const task of done.tasks) {
+      const commitment = task.attempts.find((a) => a.state === 'SUCCEEDED')?.commitment;
+      const outputs = task.outputs ?? [];
+      const frames = outputs
+        .map((o) => frameOfPath(o.path))
+        .flatMap((f) => (f && !f.thumbnail ? [f.frame] : []))
+        .sort((a, b) => a - b);
+      expect(commitment?.items).toBe(frames.length);
+      expect(frames).toHaveLength(2);
+      const items = await plugin.commitItems(
+        {
+          index: task.index,
+          params: { frames, format: 'PNG' },
+          image: '',
+          inputs: [],
+          timeoutSec: 1,
+          requirements: { cpus: 1, memoryBytes: 1, gpus: 0, vramBytes: 0 },
+        },
+        outputs,
+        async (file) => (await downloadBlob(coordinator.url, file.sha256, apiKey)).bytes,
+      );
+      expect(commitment?.root).toBe(
+        merkleRoot(items.map((i) => Buffer.from(i.sha256, 'hex'))).toString('hex'),
+      );
+    }
 
     const zip = await fetch(new URL(done.archiveUrl as string, coordinator.url), {
       headers: { authorization: `Bearer ${apiKey}` },

@@ -1,2 +1,3 @@
 export * from './keypair';
 export * from './hashing';
+export * from './merkle';

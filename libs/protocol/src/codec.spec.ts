@@ -1,5 +1,5 @@
 import { decodeAgentMessage, decodeCoordinatorMessage, encode } from './codec';
-import { MAX_CLAIM_CACHED_BLOBS, MAX_LOG_CHUNK_CHARS } from './constants';
+import { MAX_CLAIM_CACHED_BLOBS, MAX_COMMITMENT_ITEMS, MAX_LOG_CHUNK_CHARS } from './constants';
 import { relativePath } from './messages';
 
 const ATTEMPT = '3f2b8a1c-5d4e-4f6a-8b7c-9d0e1f2a3b4c';
@@ -44,6 +44,15 @@ const valid: Record<string, Record<string, unknown>> = {
     outputs: [{ path: 'frames/0001.png', sha256: SHA, size: 1234 }],
     startedAt: NOW,
     finishedAt: NOW,
+  },
+  'task.completed with a commitment': {
+    type: 'task.completed',
+    id: '6b',
+    attemptId: ATTEMPT,
+    outputs: [{ path: 'frame-000001.png', sha256: SHA, size: 1234 }],
+    startedAt: NOW,
+    finishedAt: NOW,
+    commitment: { root: 'b'.repeat(64), items: 1 },
   },
   'task.failed': {
     type: 'task.failed',
@@ -113,6 +122,21 @@ describe('decodeAgentMessage', () => {
     expect(rejection(claim(Array(MAX_CLAIM_CACHED_BLOBS + 1).fill(SHA))).error).toMatch(/^cachedBlobs: /);
     expect(decodeAgentMessage(claim(Array(MAX_CLAIM_CACHED_BLOBS).fill(SHA))).ok).toBe(true);
     expect(decodeAgentMessage(claim([])).ok).toBe(true);
+  });
+
+  it('refuses a commitment whose root is not lowercase hex SHA-256 or whose count is out of range', () => {
+    const completed = (commitment: unknown) => JSON.stringify({ ...valid['task.completed'], commitment });
+    expect(rejection(completed({ root: 'B'.repeat(64), items: 1 })).error).toMatch(/^commitment\.root: /);
+    expect(rejection(completed({ root: SHA.slice(1), items: 1 })).error).toMatch(/^commitment\.root: /);
+    expect(rejection(completed({ root: SHA, items: -1 })).error).toMatch(/^commitment\.items: /);
+    expect(rejection(completed({ root: SHA, items: 1.5 })).error).toMatch(/^commitment\.items: /);
+    expect(rejection(completed({ root: SHA, items: MAX_COMMITMENT_ITEMS + 1 })).error).toMatch(
+      /^commitment\.items: /,
+    );
+    expect(rejection(completed({ root: SHA })).error).toMatch(/^commitment\.items: /);
+    expect(rejection(completed({ root: SHA, items: 1, proof: [] })).error).toMatch(/^commitment: /);
+    expect(decodeAgentMessage(completed({ root: SHA, items: 0 })).ok).toBe(true);
+    expect(decodeAgentMessage(completed({ root: SHA, items: MAX_COMMITMENT_ITEMS })).ok).toBe(true);
   });
 
   it('refuses an unknown failure code', () => {

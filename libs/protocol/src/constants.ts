@@ -18,6 +18,9 @@ export const MAX_LOG_CHUNK_CHARS = 16 * 1024;
 /** Most blob digests one `claim` may list in `cachedBlobs`. */
 export const MAX_CLAIM_CACHED_BLOBS = 256;
 
+/** Most items (frames, rows) one `task.completed` commitment may cover. */
+export const MAX_COMMITMENT_ITEMS = 1_000_000;
+
 /** Directory inside the container where inputs are mounted, read-only. */
 export const CONTAINER_INPUT_DIR = '/in';
 /** Directory inside the container the task writes its results to; every file in it is uploaded. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_CLAIM_CACHED_BLOBS, MAX_LOG_CHUNK_CHARS } from './constants';
+import { MAX_CLAIM_CACHED_BLOBS, MAX_COMMITMENT_ITEMS, MAX_LOG_CHUNK_CHARS } from './constants';
 
 // Shared field shapes -------------------------------------------------------------------------------
 
@@ -170,6 +170,17 @@ export const TaskLogMessageSchema = z.strictObject({
   data: z.string().max(MAX_LOG_CHUNK_CHARS),
 });
 
+/**
+ * What a provider commits to when it completes a task: the root of an RFC 6962 Merkle tree over its
+ * output items' canonical hashes, in the kind's item order, and how many items there are
+ * (docs/protocol.md, "Commitments"). Spot-checks sample items only after this arrived.
+ */
+export const CommitmentSchema = z.strictObject({
+  root: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 Merkle root'),
+  items: z.number().int().min(0).max(MAX_COMMITMENT_ITEMS),
+});
+export type Commitment = z.infer<typeof CommitmentSchema>;
+
 export const TaskCompletedMessageSchema = z.strictObject({
   type: z.literal('task.completed'),
   id,
@@ -178,6 +189,8 @@ export const TaskCompletedMessageSchema = z.strictObject({
   outputs: z.array(OutputFileSchema).max(100_000),
   startedAt: timestamp,
   finishedAt: timestamp,
+  /** For kinds with output items (render, inference); absent from agents that predate commitments. */
+  commitment: CommitmentSchema.optional(),
 });
 
 export const TaskFailedMessageSchema = z.strictObject({

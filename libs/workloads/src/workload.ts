@@ -147,6 +147,14 @@ export class WorkloadOutputError extends Error {
  */
 export type OutputReader = (file: OutputFile, maxBytes?: number) => Promise<Buffer>;
 
+/** One output item a provider commits to (a frame, a row): its key and the hash of its canonical content. */
+export interface CommittedItem {
+  /** Names the item within its task: `frame-12`, `row-40`. */
+  key: string;
+  /** Lowercase hex SHA-256 of the item's canonical content (docs/protocol.md, "Commitments"). */
+  sha256: string;
+}
+
 /**
  * A job kind. The coordinator knows nothing kind-specific: it validates and splits jobs, builds the
  * container spec at lease time, checks and merges outputs through these hooks; the agent runs the
@@ -167,6 +175,15 @@ export interface WorkloadPlugin<Params = unknown> {
    * the coordinator can afford per completion (presence, headers).
    */
   checkOutputs?(task: TaskSpec, outputs: OutputFile[], read: OutputReader, deep: boolean): Promise<void>;
+  /**
+   * The task's output items, which a commitment's Merkle tree covers and spot-checks sample: every
+   * item the task promised (its `items`), always in the same order (frames in frame order, rows in
+   * row order). Each hash is over the item's canonical content, not its file, so that equal work
+   * hashes equally whatever the encoding (PNG metadata and compression, JSON key order and spacing).
+   * Called by the agent after its deep `checkOutputs` passed; throws WorkloadOutputError. Kinds
+   * without it commit to nothing.
+   */
+  commitItems?(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]>;
   /** Job outputs from its tasks' outputs, in task order. */
   merge(params: Params, tasks: { index: number; outputs: OutputFile[] }[]): OutputFile[];
 }

@@ -67,4 +67,15 @@ export class AttemptEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   outputs: OutputFile[] | null;
+
+  /**
+   * The Merkle root (hex) over its output items the provider committed to on completion
+   * (docs/protocol.md, "Commitments"); null for kinds without items and agents that send none.
+   */
+  @Column({ type: 'char', length: 64, nullable: true })
+  commitmentRoot: string | null;
+
+  /** How many items the commitment covers; stored together with commitmentRoot. */
+  @Column({ type: 'int', nullable: true })
+  commitmentItems: number | null;
 }

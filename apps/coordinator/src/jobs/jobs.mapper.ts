@@ -72,6 +72,10 @@ export function toAttemptDto(a: AttemptEntity): AttemptDto {
     failureCode: a.failureCode,
     failureMessage: a.failureMessage,
     logTail: a.logTail,
+    commitment:
+      a.commitmentRoot !== null && a.commitmentItems !== null
+        ? { root: a.commitmentRoot, items: a.commitmentItems }
+        : null,
   };
 }
 

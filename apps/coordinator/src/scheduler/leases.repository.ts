@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { OutputFile } from '@tessera/protocol';
+import type { Commitment, OutputFile } from '@tessera/protocol';
 import type { TaskInput, TaskSpec } from '@tessera/workloads';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
@@ -126,6 +126,7 @@ export class LeasesRepository {
   /**
    * The common case of a completion in one round trip: the live attempt of this provider succeeds,
    * its task is accepted, the job's counter moves and the outputs are granted to the job's owner.
+   * The provider's commitment to its output items, if it sent one, is stored on the attempt.
    * Returns undefined when the attempt is not this provider's live attempt (already succeeded,
    * expired, cancelled, someone else's): the caller then works out which, under locks.
    */
@@ -135,6 +136,7 @@ export class LeasesRepository {
     outputs: OutputFile[],
     startedAt: Date,
     finishedAt: Date,
+    commitment: Commitment | undefined,
   ): Promise<
     { taskId: string; jobId: string; accountId: string; tasksDone: number; tasksTotal: number } | undefined
   > {
@@ -156,7 +158,7 @@ export class LeasesRepository {
           FOR UPDATE OF a, t
        ), a AS (
          UPDATE attempt SET state = 'SUCCEEDED', outputs = $3::jsonb, started_at = COALESCE(started_at, $4),
-                            finished_at = $5, exit_code = 0
+                            finished_at = $5, exit_code = 0, commitment_root = $7, commitment_items = $8
            FROM l WHERE attempt.id = l.attempt_id
          RETURNING attempt.id
        ), t AS (
@@ -173,7 +175,16 @@ export class LeasesRepository {
          ON CONFLICT DO NOTHING
        )
        SELECT l.task_id, j.id AS job_id, j.account_id, j.tasks_done, j.tasks_total FROM l JOIN j ON j.id = l.job_id`,
-      [attemptId, providerId, JSON.stringify(outputs), startedAt, finishedAt, outputs.map((o) => o.sha256)],
+      [
+        attemptId,
+        providerId,
+        JSON.stringify(outputs),
+        startedAt,
+        finishedAt,
+        outputs.map((o) => o.sha256),
+        commitment?.root ?? null,
+        commitment?.items ?? null,
+      ],
     );
     const r = rows[0];
     return r
@@ -254,13 +265,14 @@ export class LeasesRepository {
     );
   }
 
-  /** The task behind one of this provider's attempts, as the workload hooks see it. */
+  /** The task behind one of this provider's attempts, as the workload hooks see it, with its item count. */
   async taskOfAttempt(
     attemptId: string,
     providerId: string,
-  ): Promise<(TaskSpec & { kind: string }) | undefined> {
+  ): Promise<(TaskSpec & { kind: string; items: number }) | undefined> {
     const rows: {
       kind: string;
+      items: number;
       index: number;
       params: Record<string, unknown>;
       image: string;
@@ -271,7 +283,7 @@ export class LeasesRepository {
       timeoutSec: number;
       inputs: TaskInput[];
     }[] = await this.db.query(
-      `SELECT t.kind, t.index, t.params, t.image, t.req_cpus AS "reqCpus", t.req_memory_bytes AS "reqMemoryBytes",
+      `SELECT t.kind, t.items, t.index, t.params, t.image, t.req_cpus AS "reqCpus", t.req_memory_bytes AS "reqMemoryBytes",
               t.req_gpus AS "reqGpus", t.req_vram_bytes AS "reqVramBytes", t.timeout_sec AS "timeoutSec", t.inputs
          FROM attempt a JOIN task t ON t.id = a.task_id
         WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE`,
@@ -281,6 +293,7 @@ export class LeasesRepository {
     if (!r) return undefined;
     return {
       kind: r.kind,
+      items: r.items,
       index: r.index,
       params: r.params,
       image: r.image,

@@ -14,6 +14,7 @@ import { JobState } from '../jobs/job-state';
 import { JobEntity } from '../jobs/job.entity';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { JobsService } from '../jobs/jobs.service';
+import { toAttemptDto } from '../jobs/jobs.mapper';
 import { ProvidersService } from '../providers/providers.service';
 import { LeaseSweeperService } from './lease-sweeper.service';
 import { GatewayError } from './gateway-error';
@@ -328,6 +329,124 @@ describe('SchedulerService on PostgreSQL', () => {
     expect(await sut.claim(flaky.id, flaky.capabilities)).toBeUndefined();
     const healthy = await provider();
     expect((await sut.claim(healthy.id, healthy.capabilities))?.jobId).toBe(job.id);
+  });
+
+  describe('commitments', () => {
+    /** A queued inference shard of `rows` rows, stored as the inference kind plans it. */
+    async function inferenceJob(rows: number): Promise<string> {
+      const job = await env.get<JobsRepository>(JobsRepository).create({
+        accountId: (customer as { accountId: string }).accountId,
+        kind: 'inference',
+        name: 'commitments',
+        params: {},
+        priority: 0,
+        maxAttempts: 2,
+        tasks: [
+          {
+            index: 0,
+            params: {
+              firstRow: 0,
+              rows,
+              batchSize: 1,
+              device: 'CPU',
+              inputs: [],
+              outputs: [],
+              preprocess: null,
+              postprocess: null,
+            },
+            image: 'tessera/onnx:1',
+            requirements: { cpus: 1, memoryBytes: 2 ** 28, gpus: 0, vramBytes: 0 },
+            timeoutSec: 120,
+            inputs: [],
+            items: rows,
+          },
+        ],
+      });
+      return job.id;
+    }
+
+    async function completion(
+      rows: number,
+      commitment?: { root: string; items: number },
+      withOutputs = true,
+    ) {
+      await drainQueue();
+      const jobId = await inferenceJob(rows);
+      const p = await provider(testCapabilities({ kinds: ['inference'] }));
+      const lease = await sut.claim(p.id, p.capabilities);
+      expect(lease?.jobId).toBe(jobId);
+      const out = { ...(await output()), path: 'outputs.jsonl' };
+      const message = {
+        type: 'task.completed' as const,
+        id: 'c',
+        attemptId: lease?.attemptId as string,
+        outputs: withOutputs ? [out] : [],
+        startedAt: now(),
+        finishedAt: now(),
+        ...(commitment ? { commitment } : {}),
+      };
+      return { p, jobId, attemptId: message.attemptId, complete: () => sut.complete(p.id, message) };
+    }
+
+    const ROOT = sha256Hex('a Merkle root');
+
+    it('stores the commitment of a completed inference shard on its attempt', async () => {
+      const { jobId, attemptId, complete } = await completion(3, { root: ROOT, items: 3 });
+      await complete();
+      await complete(); // a repeated report changes nothing
+      const [attempt] = await env
+        .get<JobsRepository>(JobsRepository)
+        .attemptsOf((await env.get<JobsRepository>(JobsRepository).tasksOf(jobId)).map((t) => t.id));
+      expect(attempt).toMatchObject({
+        id: attemptId,
+        state: 'SUCCEEDED',
+        commitmentRoot: ROOT,
+        commitmentItems: 3,
+      });
+      expect(toAttemptDto(attempt).commitment).toEqual({ root: ROOT, items: 3 });
+      expect((await jobs.get(customer, jobId)).state).toBe(JobState.COMPLETED);
+    });
+
+    it('refuses a commitment that does not cover every row with OUTPUT_INVALID, failing the attempt', async () => {
+      const { jobId, attemptId, complete } = await completion(3, { root: ROOT, items: 2 });
+      const error = await complete().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GatewayError);
+      expect(error).toMatchObject({
+        code: 'OUTPUT_INVALID',
+        message:
+          'the commitment covers 2 items but this inference task has 3; the attempt failed and the task will be retried',
+      });
+      const [attempt] = await db.query(
+        `SELECT state, failure_code, commitment_root FROM attempt WHERE id = $1`,
+        [attemptId],
+      );
+      expect(attempt).toEqual({ state: 'FAILED', failure_code: 'OUTPUT_INVALID', commitment_root: null });
+      const [task] = await db.query(`SELECT state FROM task WHERE job_id = $1`, [jobId]);
+      expect(task.state).toBe('QUEUED');
+    });
+
+    it('refuses "done" with no outputs and no commitment (completing without running anything)', async () => {
+      const { jobId, attemptId, complete } = await completion(2, undefined, false);
+      const error = await complete().catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'OUTPUT_INVALID',
+        message: expect.stringMatching(/outputs.jsonl is missing/),
+      });
+      const [attempt] = await db.query(`SELECT state FROM attempt WHERE id = $1`, [attemptId]);
+      expect(attempt.state).toBe('FAILED');
+      expect((await jobs.get(customer, jobId)).state).not.toBe(JobState.COMPLETED);
+    });
+
+    it('accepts a completion without a commitment from an agent that predates them', async () => {
+      const { jobId, attemptId, complete } = await completion(2);
+      await complete();
+      const [attempt] = await db.query(
+        `SELECT state, commitment_root, commitment_items FROM attempt WHERE id = $1`,
+        [attemptId],
+      );
+      expect(attempt).toEqual({ state: 'SUCCEEDED', commitment_root: null, commitment_items: null });
+      expect((await jobs.get(customer, jobId)).state).toBe(JobState.COMPLETED);
+    });
   });
 
   it('renews only the leases the provider holds and revokes the rest', async () => {

@@ -150,7 +150,8 @@ export class SchedulerService {
 
   /**
    * Accepts a finished attempt: every output must already be in the blob store with the declared
-   * size. Idempotent: reporting the same success twice (after a reconnect) is acknowledged again.
+   * size, and a commitment must cover the task's items. The commitment is stored with the attempt.
+   * Idempotent: reporting the same success twice (after a reconnect) is acknowledged again.
    * Guarantee: at most one attempt per task is accepted, because only the task's live attempt can
    * succeed and its row is locked while it does.
    */
@@ -158,7 +159,9 @@ export class SchedulerService {
     // Blobs are immutable once stored, so this check needs no lock.
     const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
     const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
-    if (!missing && msg.outputs.length > 0) await this.checkOutputs(providerId, msg);
+    // Always checked, also with no outputs: "done" without running anything must not pass for a kind
+    // whose tasks promise outputs (a render chunk's frames, a shard's rows).
+    if (!missing) await this.checkOutputs(providerId, msg);
     if (!missing) {
       const done = await this.leases.completeLive(
         msg.attemptId,
@@ -166,6 +169,7 @@ export class SchedulerService {
         msg.outputs,
         new Date(msg.startedAt),
         new Date(msg.finishedAt),
+        msg.commitment,
       );
       if (done) {
         const jobCompleted =
@@ -196,21 +200,23 @@ export class SchedulerService {
 
   /**
    * The workload's own checks of a result (a render chunk has all its frames, of the right size),
-   * read from the blob store. A result that fails them fails its attempt, so the task is retried
+   * read from the blob store, and, for kinds with output items, the commitment's count: it must be
+   * the items the task promised (frames, rows), or the Merkle tree would not cover the work that
+   * spot-checks sample from. A result that fails them fails its attempt, so the task is retried
    * elsewhere, and the agent hears why.
    */
   private async checkOutputs(providerId: string, msg: TaskCompletedMessage): Promise<void> {
     const task = await this.leases.taskOfAttempt(msg.attemptId, providerId);
     if (!task) return; // not this provider's attempt: the completion below says so
     const plugin = this.workloads.get(task.kind);
-    if (!plugin.checkOutputs) return;
     try {
-      await plugin.checkOutputs(
+      await plugin.checkOutputs?.(
         task,
         msg.outputs,
         (file, maxBytes) => this.readBlob(file.sha256, maxBytes),
         false,
       );
+      if (plugin.commitItems) this.checkCommitment(providerId, msg, task);
     } catch (error) {
       if (!(error instanceof WorkloadOutputError)) throw error;
       this.logger.warn({
@@ -229,6 +235,30 @@ export class SchedulerService {
       throw new GatewayError(
         'OUTPUT_INVALID',
         `${error.message}; the attempt failed and the task will be retried`,
+      );
+    }
+  }
+
+  /** Throws WorkloadOutputError when the commitment does not cover exactly the task's items. */
+  private checkCommitment(
+    providerId: string,
+    msg: TaskCompletedMessage,
+    task: { kind: string; items: number },
+  ): void {
+    if (!msg.commitment) {
+      // Agents from before commitments still complete tasks; spot-checks will have to treat these
+      // results as uncommitted until they are gone.
+      this.logger.warn({
+        msg: 'completion without a commitment (an older agent?)',
+        attemptId: msg.attemptId,
+        providerId,
+        kind: task.kind,
+      });
+      return;
+    }
+    if (msg.commitment.items !== task.items) {
+      throw new WorkloadOutputError(
+        `the commitment covers ${msg.commitment.items} items but this ${task.kind} task has ${task.items}`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FailureCode, Lease, OutputFile } from '@tessera/protocol';
+import type { Commitment, FailureCode, Lease, OutputFile } from '@tessera/protocol';
 import { MAX_LOG_CHUNK_CHARS } from '@tessera/protocol';
 import type { Logger } from 'pino';
 import { BlobCache, HeldBlob, placeBlob } from '../blobs/blob-cache';
@@ -12,7 +12,8 @@ import {
 } from '../connection/coordinator-connection';
 import { sleep } from '../connection/backoff';
 import type { ContainerRuntime } from '@tessera/sandbox';
-import { TaskSpec, WorkloadOutputError, WorkloadPlugin } from '@tessera/workloads';
+import { merkleRoot } from '@tessera/crypto';
+import { OutputReader, TaskSpec, WorkloadOutputError, WorkloadPlugin } from '@tessera/workloads';
 import { imageAllowed } from './image-policy';
 
 export interface ExecutionDeps {
@@ -105,10 +106,16 @@ export class TaskExecution {
     try {
       const outputs = await this.runToOutputs(inputDir, outputDir, log);
       await this.report(
-        { type: 'task.completed', attemptId: lease.attemptId, outputs: outputs.files, ...outputs.times },
+        {
+          type: 'task.completed',
+          attemptId: lease.attemptId,
+          outputs: outputs.files,
+          ...outputs.times,
+          ...(outputs.commitment ? { commitment: outputs.commitment } : {}),
+        },
         log,
       );
-      log.info({ outputs: outputs.files.length }, 'task completed');
+      log.info({ outputs: outputs.files.length, commitment: outputs.commitment }, 'task completed');
     } catch (error) {
       const failure =
         error instanceof TaskFailure
@@ -141,7 +148,11 @@ export class TaskExecution {
     inputDir: string,
     outputDir: string,
     log: Logger,
-  ): Promise<{ files: OutputFile[]; times: { startedAt: string; finishedAt: string } }> {
+  ): Promise<{
+    files: OutputFile[];
+    times: { startedAt: string; finishedAt: string };
+    commitment?: Commitment;
+  }> {
     const { lease, deps } = this;
     const spec = lease.container;
     if (!imageAllowed(spec.image, deps.allowedImages)) {
@@ -197,6 +208,8 @@ export class TaskExecution {
     }
     const files = await deps.runtime.checkOutputs(outputDir, spec.limits);
     await this.checkKindOutputs(files, outputDir);
+    // Committed before anything is uploaded: the coordinator samples items to check only after it.
+    const commitment = await this.commitToItems(files, outputDir);
     for (const file of files) {
       this.throwIfCancelled();
       await this.withRetries(`upload ${file.path}`, 'UPLOAD_FAILED', () =>
@@ -206,6 +219,7 @@ export class TaskExecution {
     return {
       files: files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })),
       times: { startedAt: result.startedAt.toISOString(), finishedAt: result.finishedAt.toISOString() },
+      commitment,
     };
   }
 
@@ -219,11 +233,39 @@ export class TaskExecution {
 
   /** The job kind's own checks (a render chunk: every frame there, decodable, right size, not blank). */
   private async checkKindOutputs(files: OutputFile[], outputDir: string): Promise<void> {
-    const { lease } = this;
-    const plugin = this.deps.workloads.get(lease.kind);
+    const plugin = this.deps.workloads.get(this.lease.kind);
     if (!plugin?.checkOutputs) return;
+    try {
+      await plugin.checkOutputs(this.taskSpec(), files, outputReader(outputDir), true);
+    } catch (error) {
+      if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The commitment to the task's output items (docs/protocol.md, "Commitments"): the RFC 6962
+   * Merkle root over the item hashes the kind computes from the files on disk, and their count.
+   * Undefined for kinds without items (container).
+   */
+  private async commitToItems(files: OutputFile[], outputDir: string): Promise<Commitment | undefined> {
+    const plugin = this.deps.workloads.get(this.lease.kind);
+    if (!plugin?.commitItems) return undefined;
+    try {
+      const items = await plugin.commitItems(this.taskSpec(), files, outputReader(outputDir));
+      const root = merkleRoot(items.map((item) => Buffer.from(item.sha256, 'hex')));
+      return { root: root.toString('hex'), items: items.length };
+    } catch (error) {
+      if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
+      throw error;
+    }
+  }
+
+  /** The leased task as the workload hooks see it. */
+  private taskSpec(): TaskSpec {
+    const { lease } = this;
     const spec = lease.container;
-    const task: TaskSpec = {
+    return {
       index: lease.task.index,
       params: lease.task.params,
       image: spec.image,
@@ -236,17 +278,6 @@ export class TaskExecution {
       timeoutSec: spec.limits.timeoutSec,
       inputs: spec.inputs,
     };
-    try {
-      await plugin.checkOutputs(
-        task,
-        files,
-        (file, maxBytes) => readPrefix(join(outputDir, file.path), maxBytes),
-        true,
-      );
-    } catch (error) {
-      if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
-      throw error;
-    }
   }
 
   private throwIfCancelled(): void {
@@ -303,6 +334,7 @@ export class TaskExecution {
           outputs: OutputFile[];
           startedAt: string;
           finishedAt: string;
+          commitment?: Commitment;
         }
       | { type: 'task.failed'; attemptId: string; code: FailureCode; message: string; exitCode?: number },
     log: Logger,
@@ -345,6 +377,11 @@ export class TaskExecution {
       }
     }
   }
+}
+
+/** Reads outputs from the task's output directory, as the workload hooks ask for them. */
+function outputReader(outputDir: string): OutputReader {
+  return (file, maxBytes) => readPrefix(join(outputDir, file.path), maxBytes);
 }
 
 /** The first `maxBytes` of a file (all of it without a limit). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContainerSpec, describeIssues, OutputFile } from '@tessera/protocol';
 import {
+  CommittedItem,
   OutputReader,
   ProviderProfile,
   SplitContext,
@@ -14,6 +15,7 @@ import {
 } from '../workload';
 import { effectiveInputs, ImagePreprocess, ModelInfo, Postprocess, TensorSignature } from './model';
 import { readRows } from './rows';
+import { rowItems } from './row-items';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -332,6 +334,15 @@ export class InferenceWorkload implements WorkloadPlugin<InferenceParams> {
       if (!ok && typeof row.error !== 'string')
         throw new WorkloadOutputError(`row ${t.firstRow + i} has neither outputs nor an error`);
     });
+  }
+
+  /**
+   * One item per row in row order, keyed `row-<n>` (n counted from the batch's first row): the hash
+   * of the canonical JSON of the row's line, keys sorted (row-items.ts).
+   */
+  async commitItems(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]> {
+    const file = outputs.find((o) => o.path === INFERENCE_OUTPUT);
+    return rowItems(task.params as unknown as InferenceTaskParams, file, read);
   }
 
   /** Each shard's outputs.jsonl, in row order; the job's output is their concatenation. */

@@ -27,6 +27,17 @@ export interface PixelStats {
   fullScale: number;
 }
 
+/**
+ * Decodes a PNG to 8-bit RGBA, top row first, whatever its colour type and bit depth (pngjs: grey
+ * and palette expanded, tRNS applied, alpha 255 when absent, 16-bit samples v scaled to
+ * floor(v·255/65535 + 0.5)). Ancillary chunks (text, time, gamma, ICC) do not change the pixels.
+ * Throws when the file does not decode.
+ */
+export function decodePngRgba8(file: Buffer): { width: number; height: number; data: Buffer } {
+  const png = PNG.sync.read(file);
+  return { width: png.width, height: png.height, data: png.data };
+}
+
 /** Decodes a PNG fully (any bit depth) and summarises its pixels; throws when it does not decode. */
 export function pngStats(file: Buffer): PixelStats {
   const png = PNG.sync.read(file);

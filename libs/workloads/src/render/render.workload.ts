@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContainerSpec, describeIssues, OutputFile } from '@tessera/protocol';
 import {
+  CommittedItem,
   OutputReader,
   ProviderProfile,
   SceneInfo,
@@ -14,6 +15,7 @@ import {
 } from '../workload';
 import { blankReason, isExr, PNG_HEADER_BYTES, pngSize, pngStats } from './image-check';
 import { formatFrames, frameFileName, frameOfPath, parseFrames } from './frames';
+import { frameItems } from './frame-items';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -365,6 +367,14 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
       return !f || !t.frames.includes(f.frame);
     });
     if (unexpected) throw new WorkloadOutputError(`unexpected output ${unexpected.path}`);
+  }
+
+  /**
+   * One item per frame in frame order, keyed `frame-<n>`: a PNG frame's hash covers its size and
+   * decoded pixels only (frame-items.ts), an EXR frame's its file bytes. Thumbnails are not items.
+   */
+  async commitItems(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]> {
+    return frameItems(task.params as unknown as RenderTaskParams, outputs, read);
   }
 
   /** Frames in frame order, then their thumbnails. */

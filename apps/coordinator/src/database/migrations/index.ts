@@ -3,6 +3,7 @@ import { ClaimFunction1764100000000 } from './1764100000000-claim-function';
 import { ProgressItems1764200000000 } from './1764200000000-progress-items';
 import { Models1764300000000 } from './1764300000000-models';
 import { BlobAffinity1764400000000 } from './1764400000000-blob-affinity';
+import { Commitments1764500000000 } from './1764500000000-commitments';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ProgressItems1764200000000,
   Models1764300000000,
   BlobAffinity1764400000000,
+  Commitments1764500000000,
 ];

@@ -88,6 +88,17 @@ export class ProviderRefDto {
   name: string | null;
 }
 
+@ObjectType('Commitment', {
+  description:
+    "What a provider committed to when it completed a task: the Merkle root over its output items (frames, rows) and how many there are. See docs/protocol.md, 'Commitments'.",
+})
+export class CommitmentDto {
+  @Field({ description: 'RFC 6962 Merkle root over the item hashes, 64 lowercase hex characters.' })
+  root: string;
+  @Field(() => Int)
+  items: number;
+}
+
 @ObjectType('Attempt', { description: 'One execution of a task by one provider.' })
 export class AttemptDto {
   @Field(() => ID)
@@ -116,6 +127,11 @@ export class AttemptDto {
   failureMessage: string | null;
   @Field({ description: 'The last 8 KiB of the container output.' })
   logTail: string;
+  @Field(() => CommitmentDto, {
+    nullable: true,
+    description: 'Set when the provider completed the task with a commitment (render and inference).',
+  })
+  commitment: CommitmentDto | null;
 }
 
 @ObjectType('Task')
