@@ -137,6 +137,8 @@ export class LeasesRepository {
     startedAt: Date,
     finishedAt: Date,
     commitment: Commitment | undefined,
+    /** Kinds whose results must be checked first: a task of one of these is not completed here. */
+    uncheckedKinds: readonly string[] = [],
   ): Promise<
     { taskId: string; jobId: string; accountId: string; tasksDone: number; tasksTotal: number } | undefined
   > {
@@ -155,6 +157,7 @@ export class LeasesRepository {
            FROM attempt a JOIN task t ON t.id = a.task_id
           WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE AND a.state IN ('LEASED', 'RUNNING')
             AND t.current_attempt_id = $1 AND t.state IN ('LEASED', 'RUNNING')
+            AND NOT (t.kind = ANY($9::text[]))
           FOR UPDATE OF a, t
        ), a AS (
          UPDATE attempt SET state = 'SUCCEEDED', outputs = $3::jsonb, started_at = COALESCE(started_at, $4),
@@ -184,6 +187,7 @@ export class LeasesRepository {
         outputs.map((o) => o.sha256),
         commitment?.root ?? null,
         commitment?.items ?? null,
+        uncheckedKinds,
       ],
     );
     const r = rows[0];

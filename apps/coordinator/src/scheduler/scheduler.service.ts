@@ -1,11 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type {
-  Capabilities,
-  Lease,
-  OutputFile,
-  TaskCompletedMessage,
-  TaskFailedMessage,
-} from '@tessera/protocol';
+import type { Capabilities, Lease, TaskCompletedMessage, TaskFailedMessage } from '@tessera/protocol';
 import { EntityManager } from 'typeorm';
 import { BlobsRepository } from '../blobs/blobs.repository';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
@@ -159,18 +153,33 @@ export class SchedulerService {
     // Blobs are immutable once stored, so this check needs no lock.
     const stored = await this.blobs.existing([...new Set(msg.outputs.map((o) => o.sha256))]);
     const missing = msg.outputs.find((o) => stored.get(o.sha256) !== o.size);
-    // Always checked, also with no outputs: "done" without running anything must not pass for a kind
-    // whose tasks promise outputs (a render chunk's frames, a shard's rows).
-    if (!missing) await this.checkOutputs(providerId, msg);
+    // A result with outputs or a commitment is checked up front. One with neither (most container
+    // tasks) is completed in one statement unless its kind has checks ("done" without running
+    // anything must not pass for a render chunk or an inference shard): then the statement refuses
+    // it and the checks below run on the slow path.
+    const checked = !missing && (msg.outputs.length > 0 || msg.commitment !== undefined);
+    if (checked) await this.checkOutputs(providerId, msg);
     if (!missing) {
-      const done = await this.leases.completeLive(
+      let done = await this.leases.completeLive(
         msg.attemptId,
         providerId,
         msg.outputs,
         new Date(msg.startedAt),
         new Date(msg.finishedAt),
         msg.commitment,
+        checked ? [] : this.workloads.checkedKinds(),
       );
+      if (!done && !checked && (await this.leases.attemptStatus(msg.attemptId, providerId))?.live) {
+        await this.checkOutputs(providerId, msg);
+        done = await this.leases.completeLive(
+          msg.attemptId,
+          providerId,
+          msg.outputs,
+          new Date(msg.startedAt),
+          new Date(msg.finishedAt),
+          msg.commitment,
+        );
+      }
       if (done) {
         const jobCompleted =
           done.tasksDone >= done.tasksTotal &&
@@ -191,7 +200,12 @@ export class SchedulerService {
         `attempt ${msg.attemptId} is ${status.attemptState.toLowerCase()}, its result is not accepted`,
       );
     }
-    const m = missing as OutputFile;
+    const m = missing;
+    if (!m)
+      throw new GatewayError(
+        'NOT_LEASED',
+        `attempt ${msg.attemptId} changed while completing; report it again`,
+      );
     throw new GatewayError(
       'OUTPUT_MISSING',
       `output ${m.path} (${m.sha256}, ${m.size} bytes) was not uploaded`,

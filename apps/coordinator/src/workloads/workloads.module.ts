@@ -23,6 +23,11 @@ export class WorkloadRegistry {
   kinds(): string[] {
     return [...this.plugins.keys()];
   }
+
+  /** Kinds whose results are checked before they count (output checks or commitments). */
+  checkedKinds(): string[] {
+    return [...this.plugins.values()].filter((p) => p.checkOutputs || p.commitItems).map((p) => p.kind);
+  }
 }
 
 @Global()
