@@ -1,3 +1,4 @@
 export * from './thresholds';
 export * from './image-compare';
 export * from './row-compare';
+export * from './sampling';
