@@ -43,7 +43,6 @@ export class JobsRepository {
         tasksTotal: job.tasks.length,
         itemsTotal: job.tasks.reduce((sum, t) => sum + t.items, 0),
       });
-      const queuedAt = new Date();
       for (let i = 0; i < job.tasks.length; i += INSERT_CHUNK) {
         await tx.getRepository(TaskEntity).insert(
           job.tasks.slice(i, i + INSERT_CHUNK).map((t) => ({
@@ -62,7 +61,9 @@ export class JobsRepository {
             cacheKey: t.cacheKey ?? null,
             priority: job.priority,
             maxAttempts: job.maxAttempts,
-            queuedAt,
+            // One microsecond apart in task order: equal timestamps would leave the order of a job's
+            // tasks in the queue to heap layout; this way chunks and shards start first-to-last.
+            queuedAt: () => `transaction_timestamp() + ${Math.trunc(t.index)} * interval '1 microsecond'`,
             items: t.items,
           })),
         );
