@@ -7,7 +7,12 @@ export const WORKLOAD_POLICY = Symbol('WORKLOAD_POLICY');
 
 /** The job kinds this coordinator serves, from libs/workloads. */
 export class WorkloadRegistry {
-  constructor(private readonly plugins: ReadonlyMap<string, WorkloadPlugin>) {}
+  /** Fixed with the plugins; read on every completion. */
+  private readonly checked: readonly string[];
+
+  constructor(private readonly plugins: ReadonlyMap<string, WorkloadPlugin>) {
+    this.checked = [...plugins.values()].filter((p) => p.checkOutputs || p.commitItems).map((p) => p.kind);
+  }
 
   get(kind: string): WorkloadPlugin {
     const plugin = this.plugins.get(kind);
@@ -25,8 +30,8 @@ export class WorkloadRegistry {
   }
 
   /** Kinds whose results are checked before they count (output checks or commitments). */
-  checkedKinds(): string[] {
-    return [...this.plugins.values()].filter((p) => p.checkOutputs || p.commitItems).map((p) => p.kind);
+  checkedKinds(): readonly string[] {
+    return this.checked;
   }
 }
 

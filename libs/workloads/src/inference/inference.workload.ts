@@ -13,6 +13,7 @@ import {
   WorkloadOutputError,
   WorkloadPlugin,
 } from '../workload';
+import { itemsPerTask } from '../task-size';
 import { effectiveInputs, ImagePreprocess, ModelInfo, Postprocess, TensorSignature } from './model';
 import { readRows } from './rows';
 import { rowItems } from './row-items';
@@ -207,11 +208,15 @@ export class InferenceWorkload implements WorkloadPlugin<InferenceParams> {
     const b = model.batchSize;
     const roundUp = (n: number) => Math.max(b, Math.ceil(n / b) * b);
     if (requested) return roundUp(requested);
-    const ms = model.msPerRow ?? DEFAULT_MS_PER_ROW;
-    const byTime = Math.floor((this.options.targetShardSeconds * 1000) / ms);
-    const bySpread = Math.ceil(rows / Math.max(1, 2 * onlineProviders));
-    const floor = Math.ceil((5 * STARTUP_SECONDS * 1000) / ms);
-    return roundUp(Math.min(byTime, Math.max(bySpread, floor)));
+    return roundUp(
+      itemsPerTask({
+        items: rows,
+        secondsPerItem: (model.msPerRow ?? DEFAULT_MS_PER_ROW) / 1000,
+        startupSeconds: STARTUP_SECONDS,
+        targetSeconds: this.options.targetShardSeconds,
+        onlineProviders,
+      }),
+    );
   }
 
   split(params: InferenceParams, _ctx: SplitContext): TaskPlan[] {

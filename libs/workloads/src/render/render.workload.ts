@@ -14,6 +14,7 @@ import {
   WorkloadPlugin,
 } from '../workload';
 import { blankReason, isExr, PNG_HEADER_BYTES, pngSize, pngStats } from './image-check';
+import { itemsPerTask } from '../task-size';
 import { formatFrames, frameFileName, frameOfPath, parseFrames } from './frames';
 import { frameItems } from './frame-items';
 
@@ -255,11 +256,13 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
       0.05,
       ((width * height) / 1e6) * params.samples * SECONDS_PER_MEGAPIXEL_SAMPLE,
     );
-    const byTime = Math.floor(this.options.targetChunkSeconds / secondsPerFrame);
-    const bySpread = Math.ceil(params.frames.length / Math.max(1, 2 * onlineProviders));
-    // Below ~5× the start-up time per chunk, start-up overhead exceeds 20 %.
-    const floor = Math.ceil((5 * STARTUP_SECONDS) / secondsPerFrame);
-    return Math.max(1, Math.min(byTime, Math.max(bySpread, floor)), 1);
+    return itemsPerTask({
+      items: params.frames.length,
+      secondsPerItem: secondsPerFrame,
+      startupSeconds: STARTUP_SECONDS,
+      targetSeconds: this.options.targetChunkSeconds,
+      onlineProviders,
+    });
   }
 
   /** GPU providers that hold the CUDA image render with it; everyone else on the CPU image. */
