@@ -25,6 +25,8 @@ export async function frameItems(
   t: { frames: number[]; format: 'PNG' | 'OPEN_EXR' },
   outputs: OutputFile[],
   read: OutputReader,
+  /** Pixel hashes already computed for these files (by the deep check), by file SHA-256. */
+  known: ReadonlyMap<string, string> = new Map(),
 ): Promise<CommittedItem[]> {
   const byPath = new Map(outputs.map((o) => [o.path, o]));
   const items: CommittedItem[] = [];
@@ -39,6 +41,11 @@ export async function frameItems(
           .update(await read(file))
           .digest('hex'),
       });
+      continue;
+    }
+    const hashed = known.get(file.sha256);
+    if (hashed) {
+      items.push({ key, sha256: hashed });
       continue;
     }
     let image: { width: number; height: number; data: Buffer };

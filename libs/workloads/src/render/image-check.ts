@@ -40,7 +40,11 @@ export function decodePngRgba8(file: Buffer): { width: number; height: number; d
 
 /** Decodes a PNG fully (any bit depth) and summarises its pixels; throws when it does not decode. */
 export function pngStats(file: Buffer): PixelStats {
-  const png = PNG.sync.read(file);
+  return pixelStats(decodePngRgba8(file));
+}
+
+/** Summarises decoded 8-bit RGBA pixels. */
+export function pixelStats(png: { width: number; height: number; data: Buffer }): PixelStats {
   const fullScale = 255;
   const data = png.data;
   let maxChannel = 0;

@@ -13,10 +13,10 @@ import {
   WorkloadOutputError,
   WorkloadPlugin,
 } from '../workload';
-import { blankReason, isExr, PNG_HEADER_BYTES, pngSize, pngStats } from './image-check';
+import { blankReason, decodePngRgba8, isExr, PNG_HEADER_BYTES, pixelStats, pngSize } from './image-check';
 import { itemsPerTask } from '../task-size';
 import { formatFrames, frameFileName, frameOfPath, parseFrames } from './frames';
-import { frameItems } from './frame-items';
+import { frameItems, pixelsSha256 } from './frame-items';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -110,6 +110,11 @@ const MAX_PIXELS_PER_SIDE = 16_384;
  */
 export class RenderWorkload implements WorkloadPlugin<RenderParams> {
   readonly kind = 'render';
+  /**
+   * Pixel hashes of frames the deep check decoded, by file SHA-256 (content-addressed, so never
+   * stale), for commitItems; bounded, oldest dropped first.
+   */
+  private readonly pixelHashes = new Map<string, string>();
 
   constructor(private readonly options: RenderWorkloadOptions) {}
 
@@ -359,7 +364,12 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
       if (!deep) continue;
       let blank: string | undefined;
       try {
-        blank = blankReason(pngStats(await read(file)));
+        const image = decodePngRgba8(await read(file));
+        blank = blankReason(pixelStats(image));
+        // The commitment that follows hashes the same pixels: decode each frame once.
+        this.pixelHashes.set(file.sha256, pixelsSha256(image));
+        if (this.pixelHashes.size > 4096)
+          this.pixelHashes.delete(this.pixelHashes.keys().next().value as string);
       } catch (error) {
         throw new WorkloadOutputError(`frame ${frame} does not decode: ${(error as Error).message}`);
       }
@@ -377,7 +387,7 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
    * decoded pixels only (frame-items.ts), an EXR frame's its file bytes. Thumbnails are not items.
    */
   async commitItems(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]> {
-    return frameItems(task.params as unknown as RenderTaskParams, outputs, read);
+    return frameItems(task.params as unknown as RenderTaskParams, outputs, read, this.pixelHashes);
   }
 
   /** Frames in frame order, then their thumbnails. */
