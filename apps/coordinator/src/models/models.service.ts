@@ -10,6 +10,7 @@ import {
   TensorSignature,
 } from '@tessera/workloads';
 import { Repository } from 'typeorm';
+import type { z } from 'zod';
 import { Actor, requireAccount } from '../auth/actor';
 import { BlobsService } from '../blobs/blobs.service';
 import { AppError } from '../common/app-error';
@@ -132,17 +133,7 @@ export class ModelsService {
     return m ? toModelInfo(m) : undefined;
   }
 
-  private parse<T>(
-    schema: {
-      safeParse(
-        v: unknown,
-      ):
-        | { success: true; data: T }
-        | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
-    },
-    value: unknown,
-    field: string,
-  ): T {
+  private parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
     const parsed = schema.safeParse(plain(value));
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
