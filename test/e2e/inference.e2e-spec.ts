@@ -10,6 +10,7 @@ import {
   CoordinatorProcess,
   createAccount,
   createTestDatabase,
+  fetchJob,
   distPath,
   generateTextLines,
   gql,
@@ -23,6 +24,7 @@ import {
   TestDatabase,
   TextLine,
   uploadBlob,
+  waitForJobEnd,
 } from '@tessera/testing';
 
 /**
@@ -108,26 +110,12 @@ describe('inference batches end to end', () => {
     return data.submitInferenceBatch.id;
   }
 
-  async function job(id: string): Promise<InferenceJobView> {
-    return (
-      await gql<{ job: InferenceJobView }>(
-        coordinator.url,
-        `query($id: ID!) { job(id: $id) { ${JOB} } }`,
-        { id },
-        apiKey,
-      )
-    ).job;
+  function job(id: string): Promise<InferenceJobView> {
+    return fetchJob<InferenceJobView>(coordinator.url, apiKey, id, JOB);
   }
 
-  async function finished(id: string, timeoutMs = 180_000): Promise<InferenceJobView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = await job(id);
-      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(view.state)) return view;
-      if (Date.now() > deadline)
-        throw new Error(`batch ${id} did not finish: ${JSON.stringify(view.progress)}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+  function finished(id: string, timeoutMs = 180_000): Promise<InferenceJobView> {
+    return waitForJobEnd<InferenceJobView>(coordinator.url, apiKey, id, JOB, { timeoutMs, pollMs: 300 });
   }
 
   async function outputs(view: InferenceJobView): Promise<OutputRow[]> {

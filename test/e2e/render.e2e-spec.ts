@@ -11,6 +11,7 @@ import {
   CoordinatorProcess,
   createAccount,
   createTestDatabase,
+  fetchJob,
   downloadBlob,
   gql,
   gqlRaw,
@@ -18,6 +19,7 @@ import {
   spawnCoordinator,
   TestDatabase,
   uploadBlob,
+  waitForJobEnd,
 } from '@tessera/testing';
 
 /**
@@ -150,26 +152,12 @@ describe('render jobs end to end', () => {
     return data.submitRenderJob.id;
   }
 
-  async function job(id: string): Promise<RenderJobView> {
-    return (
-      await gql<{ job: RenderJobView }>(
-        coordinator.url,
-        `query($id: ID!) { job(id: $id) { ${JOB} } }`,
-        { id },
-        apiKey,
-      )
-    ).job;
+  function job(id: string): Promise<RenderJobView> {
+    return fetchJob<RenderJobView>(coordinator.url, apiKey, id, JOB);
   }
 
-  async function finished(id: string, timeoutMs = 240_000): Promise<RenderJobView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = await job(id);
-      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(view.state)) return view;
-      if (Date.now() > deadline)
-        throw new Error(`render ${id} did not finish: ${JSON.stringify(view.progress)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+  function finished(id: string, timeoutMs = 240_000): Promise<RenderJobView> {
+    return waitForJobEnd<RenderJobView>(coordinator.url, apiKey, id, JOB, { timeoutMs, pollMs: 500 });
   }
 
   /** The same chunk rendered by `docker run` of the same image with the same command, outside Tessera. */

@@ -35,6 +35,34 @@ export async function gql<T = Record<string, unknown>>(
   return result.data;
 }
 
+/** One job, with the fields `selection` asks for. */
+export async function fetchJob<T>(
+  baseUrl: string,
+  apiKey: string,
+  id: string,
+  selection: string,
+): Promise<T> {
+  return (await gql<{ job: T }>(baseUrl, `query($id: ID!) { job(id: $id) { ${selection} } }`, { id }, apiKey))
+    .job;
+}
+
+/** Polls a job until it is COMPLETED, FAILED or CANCELLED; `selection` must include state and progress. */
+export async function waitForJobEnd<T extends { state: string; progress?: unknown }>(
+  baseUrl: string,
+  apiKey: string,
+  id: string,
+  selection: string,
+  opts: { timeoutMs: number; pollMs: number },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const view = await fetchJob<T>(baseUrl, apiKey, id, selection);
+    if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(view.state)) return view;
+    if (Date.now() > deadline) throw new Error(`job ${id} did not finish: ${JSON.stringify(view.progress)}`);
+    await new Promise((r) => setTimeout(r, opts.pollMs));
+  }
+}
+
 export async function createAccount(
   baseUrl: string,
   name = 'test',
