@@ -3,9 +3,11 @@
     blender -b -Y --factory-startup /in/scene.blend --python-exit-code 3 -t THREADS \
         -P /opt/tessera/render.py -- --frames 1,2,3 [--samples N] [--resolution WxH | --percentage P] \
         [--engine CYCLES] [--device CPU|CUDA|OPTIX] [--seed S] [--format PNG|OPEN_EXR] [--out /out] \
-        [--thumb-width 160] [--frame-timeout SEC] [--region X0,Y0,X1,Y1]
+        [--thumb-width 160] [--frame-timeout SEC] [--region X0,Y0,X1,Y1 | --regions F:X0,Y0,X1,Y1;...]
 
-Writes /out/frame-000001.png (or .exr) per frame and /out/thumbs/frame-000001.png, prints
+Writes /out/frame-000001.png (or .exr) per frame and /out/thumbs/frame-000001.png (with --regions,
+/out/regions/000.png, 001.png, … instead: one box of one frame each, what a spot-check re-renders),
+prints
 `TESSERA_FRAME_DONE <frame> <seconds>` on stdout as each frame is finished, and exits
   0    every frame rendered and written;
   2    bad arguments or an unsupported request (an engine other than Cycles, a region off the frame);
@@ -99,6 +101,23 @@ def region(text):
     return x0, y0, x1, y1
 
 
+def region_list(text):
+    """`12:0,0,64,48;13:10,10,42,42`: boxes of frames, rendered in this order (a spot-check's samples)."""
+    regions = []
+    for part in text.split(";"):
+        frame, sep, box = part.partition(":")
+        if not sep:
+            raise argparse.ArgumentTypeError("must be FRAME:X0,Y0,X1,Y1 separated by ';', e.g. 1:0,0,64,48")
+        try:
+            frame = int(frame)
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r is not a frame number" % frame)
+        regions.append((frame,) + region(box))
+    if not regions or len(regions) > 1000:
+        raise argparse.ArgumentTypeError("1 to 1000 regions")
+    return regions
+
+
 def join_values(argv, options):
     """`--frames -3,-2` as `--frames=-3,-2`: argparse would take a value starting with '-' for an option."""
     joined, i = [], 0
@@ -131,7 +150,15 @@ def parse_args(argv):
         help="X0,Y0,X1,Y1: render only this box (pixels of the final resolution, origin top left, "
         "X1/Y1 exclusive); the frame files are then the box's size",
     )
-    args = parser.parse_args(join_values(argv, ("--frames",)))
+    parser.add_argument(
+        "--regions",
+        type=region_list,
+        help="F:X0,Y0,X1,Y1;...: render these boxes of these frames (each as --region would) to "
+        "/out/regions/000.png, 001.png, ... in order, instead of whole frames; no thumbnails",
+    )
+    args = parser.parse_args(join_values(argv, ("--frames", "--regions")))
+    if args.region and args.regions:
+        raise RenderError("give --region or --regions, not both", EXIT_USAGE)
     if args.engine != "CYCLES":
         raise RenderError(
             "engine %s is not supported: only CYCLES renders in the sandbox "
@@ -246,21 +273,15 @@ def configure(scene, args):
     render.use_border = False
     render.use_crop_to_border = False
     expected = (width, height)
-    if args.region:
-        x0, y0, x1, y1 = args.region
+    for box in [args.region] if args.region else [r[1:] for r in args.regions or []]:
+        x0, y0, x1, y1 = box
         if x1 > width or y1 > height:
             raise RenderError(
-                "--region %d,%d,%d,%d is outside the %dx%d frame" % (x0, y0, x1, y1, width, height),
+                "region %d,%d,%d,%d is outside the %dx%d frame" % (x0, y0, x1, y1, width, height),
                 EXIT_USAGE,
             )
-        # Blender's border is in 0..1 from the bottom left; ours is in pixels from the top left.
-        render.use_border = True
-        render.use_crop_to_border = True
-        render.border_min_x = x0 / width
-        render.border_max_x = x1 / width
-        render.border_min_y = (height - y1) / height
-        render.border_max_y = (height - y0) / height
-        expected = (x1 - x0, y1 - y0)
+    if args.region:
+        expected = set_border(render, args.region, width, height)
 
     render.dither_intensity = 0.0
     render.use_persistent_data = False
@@ -280,6 +301,20 @@ def configure(scene, args):
     cycles.use_animated_seed = False
     image_settings(render.image_settings, args.format)
     return expected
+
+
+def set_border(render, box, width, height):
+    """Renders only `box` (pixels from the top left, X1/Y1 exclusive) of the width x height frame,
+    cropped to it. Returns the box's size, what Blender then writes."""
+    x0, y0, x1, y1 = box
+    # Blender's border is in 0..1 from the bottom left; ours is in pixels from the top left.
+    render.use_border = True
+    render.use_crop_to_border = True
+    render.border_min_x = x0 / width
+    render.border_max_x = x1 / width
+    render.border_min_y = (height - y1) / height
+    render.border_max_y = (height - y0) / height
+    return (x1 - x0, y1 - y0)
 
 
 def image_settings(settings, file_format):
@@ -350,6 +385,46 @@ def render_frames(scene, args, expected):
         emit("TESSERA_FRAME_DONE %d %.3f" % (frame, time.monotonic() - started))
 
 
+def render_regions(scene, args):
+    """A spot-check: each --regions box of its frame, as --region renders it, to regions/NNN.png.
+    Boxes are rendered in the order given; a frame is set once for consecutive boxes of it."""
+    render = scene.render
+    width = render.resolution_x * render.resolution_percentage // 100
+    height = render.resolution_y * render.resolution_percentage // 100
+    out = os.path.join(args.out, "regions")
+    os.makedirs(out, exist_ok=True)
+    watchdog = None
+    if args.frame_timeout > 0:
+        watchdog = Watchdog(args.frame_timeout)
+        watchdog.start()
+    for i, (frame, x0, y0, x1, y1) in enumerate(args.regions):
+        started = time.monotonic()
+        if watchdog:
+            watchdog.begin(frame)
+        if scene.frame_current != frame:
+            scene.frame_set(frame)
+        expected = set_border(render, (x0, y0, x1, y1), width, height)
+        path = os.path.join(out, "%03d.png" % i)
+        render.filepath = path
+        try:
+            result = bpy.ops.render.render(write_still=True, scene=scene.name)
+        except RuntimeError as error:
+            raise RenderError("region %d of frame %d: %s" % (i, frame, str(error).strip().replace("\n", " / ")))
+        if "FINISHED" not in result or not os.path.isfile(path):
+            raise RenderError("region %d of frame %d: Blender wrote no image (%s)" % (i, frame, ", ".join(result)))
+        image = bpy.data.images.load(path, check_existing=False)
+        try:
+            if tuple(image.size) != expected:
+                raise RenderError(
+                    "Blender wrote a %dx%d region, not the %dx%d expected" % (tuple(image.size) + expected)
+                )
+        finally:
+            bpy.data.images.remove(image)
+        if watchdog:
+            watchdog.end()
+        emit("TESSERA_REGION_DONE %d %d %.3f" % (i, frame, time.monotonic() - started))
+
+
 def main():
     argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     try:
@@ -373,7 +448,12 @@ def main():
                 expected[1],
             )
         )
-        render_frames(scene, args, expected)
+        if args.regions:
+            if args.format != "PNG":
+                raise RenderError("--regions renders PNG only (spot-checks compare 8-bit pixels)", EXIT_USAGE)
+            render_regions(scene, args)
+        else:
+            render_frames(scene, args, expected)
     except RenderError as error:
         flush_c_stdio()
         sys.stderr.write("tessera render.py: error: %s\n" % error)

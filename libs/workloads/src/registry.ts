@@ -12,6 +12,8 @@ export const DEFAULT_RENDER_OPTIONS: RenderWorkloadOptions = {
   image: 'tessera/blender:3.4',
   gpuImage: 'tessera/blender:3.4-cuda',
   targetChunkSeconds: 60,
+  checkRegions: 5,
+  checkRegionFraction: 1 / 16,
 };
 
 export const DEFAULT_INFERENCE_OPTIONS: InferenceWorkloadOptions = {
@@ -19,6 +21,7 @@ export const DEFAULT_INFERENCE_OPTIONS: InferenceWorkloadOptions = {
   gpuImage: 'tessera/onnx:1-cuda',
   targetShardSeconds: 30,
   maxRows: 20_000,
+  checkRows: 6,
 };
 
 /** Every job kind this build knows; a new kind is a new module registered here. */

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ContainerSpec, GpuInfo, OutputFile } from '@tessera/protocol';
 import type { ModelInfo } from './inference/model';
+import type { Region } from './verify/image-compare';
+import type { VerificationThresholds, Verdict } from './verify/thresholds';
 
 /** What a task needs from a provider's machine; the scheduler only leases tasks that fit. */
 export interface ResourceRequirements {
@@ -156,6 +158,58 @@ export interface CommittedItem {
 }
 
 /**
+ * One item a spot-check re-executes: its position in the task's item order (the leaf index in the
+ * provider's commitment), its key, and for renders the box of the frame that is re-rendered.
+ */
+export interface CheckSample {
+  item: number;
+  key: string;
+  region?: Region;
+}
+
+/** What a plugin may use to build the task that re-executes a sample. */
+export interface CheckContext {
+  /** The checked provider's machine: the check asks for the same kind of device (CPU or GPU). */
+  provider: ProviderProfile;
+  /** Reads a stored blob whole (a task's input). */
+  readBlob(sha256: string): Promise<Buffer>;
+  /** Stores derived input for the check (an inference check's rows). */
+  storeBlob(data: Buffer): Promise<{ sha256: string; size: number }>;
+}
+
+/** How one sampled item compared. */
+export interface SampleComparison {
+  item: number;
+  key: string;
+  verdict: Verdict;
+  reason: string;
+  /** Render samples: dB (Infinity when identical, null when nothing could be compared). */
+  psnr?: number | null;
+  ssim?: number | null;
+}
+
+/** A spot-check's conclusion: reject when any sample rejects, inconclusive when any is, else accept. */
+export interface CheckOutcome {
+  verdict: Verdict;
+  reason: string;
+  samples: SampleComparison[];
+}
+
+/** Combines per-sample comparisons into a check's outcome (reject beats inconclusive beats accept). */
+export function combineSamples(samples: SampleComparison[]): CheckOutcome {
+  const worst =
+    samples.find((s) => s.verdict === 'reject') ?? samples.find((s) => s.verdict === 'inconclusive');
+  if (!worst) {
+    return {
+      verdict: 'accept',
+      reason: `all ${samples.length} samples match (${samples.map((s) => s.key).join(', ')})`,
+      samples,
+    };
+  }
+  return { verdict: worst.verdict, reason: `${worst.key}: ${worst.reason}`, samples };
+}
+
+/**
  * A job kind. The coordinator knows nothing kind-specific: it validates and splits jobs, builds the
  * container spec at lease time, checks and merges outputs through these hooks; the agent runs the
  * same output check before it uploads. Verification hooks (sampling and comparison) join this
@@ -186,4 +240,40 @@ export interface WorkloadPlugin<Params = unknown> {
   commitItems?(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]>;
   /** Job outputs from its tasks' outputs, in task order. */
   merge(params: Params, tasks: { index: number; outputs: OutputFile[] }[]): OutputFile[];
+
+  // Spot-checks (DESIGN.md §5). Kinds with commitItems implement all four; the coordinator draws the
+  // seed after the commitment is stored, so a provider can neither predict nor steer the sample.
+
+  /**
+   * The items a spot-check of this task re-executes, drawn from `seed` alone (the same seed gives
+   * the same sample); [] when the task's outputs cannot be spot-checked (e.g. EXR frames).
+   */
+  sampleCheck?(task: TaskSpec, items: number, seed: Buffer): CheckSample[];
+  /** The task a verifier runs to re-execute `samples`: same kind, same image, just those items. */
+  checkTask?(task: TaskSpec, samples: CheckSample[], ctx: CheckContext): Promise<Omit<TaskPlan, 'index'>>;
+  /** The canonical hashes of items `indices` (as commitItems computes them), from the stored outputs. */
+  itemHashes?(
+    task: TaskSpec,
+    outputs: OutputFile[],
+    indices: number[],
+    read: OutputReader,
+  ): Promise<string[]>;
+  /**
+   * Compares the provider's outputs (`claimed`) with the verifier's (`reference`, the outputs of the
+   * check task) on each sample. Never throws on bad outputs: a missing or undecodable file on the
+   * claimed side is a reject, on the reference side an inconclusive (the verifier's fault).
+   */
+  compareCheck?(
+    task: TaskSpec,
+    claimed: OutputFile[],
+    samples: CheckSample[],
+    reference: OutputFile[],
+    read: OutputReader,
+    thresholds: VerificationThresholds,
+  ): Promise<CheckOutcome>;
+}
+
+/** Whether a task is a spot-check of another task (its params carry the samples it re-executes). */
+export function isCheckTask(task: { params: Record<string, unknown> }): boolean {
+  return task.params.check !== undefined && task.params.check !== null;
 }

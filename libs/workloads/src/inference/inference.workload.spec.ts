@@ -50,6 +50,7 @@ const sut = new InferenceWorkload({
   gpuImage: 'tessera/onnx:1-cuda',
   targetShardSeconds: 30,
   maxRows: 100,
+  checkRows: 6,
 });
 
 function context(

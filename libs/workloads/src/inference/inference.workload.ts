@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { ContainerSpec, describeIssues, OutputFile } from '@tessera/protocol';
 import {
+  CheckContext,
+  CheckOutcome,
+  CheckSample,
+  combineSamples,
   CommittedItem,
+  SampleComparison,
   OutputReader,
   ProviderProfile,
   SplitContext,
@@ -17,6 +22,9 @@ import { itemsPerTask } from '../task-size';
 import { effectiveInputs, ImagePreprocess, ModelInfo, Postprocess, TensorSignature } from './model';
 import { readRows } from './rows';
 import { rowItems } from './row-items';
+import { compareRow } from '../verify/row-compare';
+import { sampleItems } from '../verify/sampling';
+import type { VerificationThresholds } from '../verify/thresholds';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -35,6 +43,11 @@ export interface InferenceWorkloadOptions {
   targetShardSeconds: number;
   /** Rows one batch may have. */
   maxRows: number;
+  /**
+   * Rows a spot-check re-runs (all of a shard that has no more). bench/verification: a partial
+   * cheat on half the rows escapes 6 rows with probability 1/64.
+   */
+  checkRows: number;
 }
 
 const InferenceInputSchema = z.strictObject({
@@ -76,6 +89,8 @@ interface InferenceTaskParams {
   outputs: TensorSignature[];
   preprocess: ImagePreprocess | null;
   postprocess: Postprocess | null;
+  /** Set on a spot-check: the batch's row numbers it re-runs, in its own row order. */
+  check?: { rows: number[] };
 }
 
 export const INFERENCE_OUTPUT = 'outputs.jsonl';
@@ -348,6 +363,132 @@ export class InferenceWorkload implements WorkloadPlugin<InferenceParams> {
   async commitItems(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]> {
     const file = outputs.find((o) => o.path === INFERENCE_OUTPUT);
     return rowItems(task.params as unknown as InferenceTaskParams, file, read);
+  }
+
+  /** `checkRows` distinct rows of the shard, in row order. */
+  sampleCheck(task: TaskSpec, items: number, seed: Buffer): CheckSample[] {
+    const t = task.params as unknown as InferenceTaskParams;
+    if (t.check || items !== t.rows || items === 0) return [];
+    return sampleItems(seed, items, Math.min(items, Math.max(1, this.options.checkRows))).map((item) => ({
+      item,
+      key: `row-${t.firstRow + item}`,
+    }));
+  }
+
+  /**
+   * The sampled rows as a shard of their own (a new rows blob, with only the images they name),
+   * through the same model and batch size: the worker pads partial batches, so each row is computed
+   * exactly as in the original shard. Keyed on the model, so verifiers that hold it come first.
+   */
+  async checkTask(
+    task: TaskSpec,
+    samples: CheckSample[],
+    ctx: CheckContext,
+  ): Promise<Omit<TaskPlan, 'index'>> {
+    const t = task.params as unknown as InferenceTaskParams;
+    const rowsInput = task.inputs.find((i) => i.path === 'rows.jsonl');
+    if (!rowsInput) throw new Error('the shard has no rows.jsonl input');
+    const lines = (await ctx.readBlob(rowsInput.sha256)).toString('utf8').split('\n');
+    const picked = samples.map((s) => {
+      const line = lines[s.item];
+      if (line === undefined || line === '') throw new Error(`the shard has no row ${s.item}`);
+      return line;
+    });
+    const images = new Set(
+      picked
+        .map((line) => (JSON.parse(line) as { image?: unknown }).image)
+        .filter((image): image is string => typeof image === 'string'),
+    );
+    const rows = await ctx.storeBlob(Buffer.from(picked.join('\n') + '\n'));
+    const gpu =
+      t.device !== 'CPU' &&
+      ctx.provider.gpus.length > 0 &&
+      ctx.provider.images.includes(this.options.gpuImage);
+    const model = task.inputs.find((i) => i.path === 'model.onnx');
+    return {
+      params: {
+        ...t,
+        firstRow: 0,
+        rows: samples.length,
+        device: gpu ? 'GPU' : 'CPU',
+        check: { rows: samples.map((s) => t.firstRow + s.item) },
+      } satisfies InferenceTaskParams,
+      image: this.options.image,
+      requirements: { ...task.requirements, gpus: gpu ? 1 : 0, vramBytes: gpu ? GIB : 0 },
+      timeoutSec: task.timeoutSec,
+      inputs: task.inputs
+        .filter((i) => i.path !== 'rows.jsonl' && (!i.path.startsWith('images/') || images.has(i.path)))
+        .concat({ ...rows, path: 'rows.jsonl' }),
+      items: samples.length,
+      cacheKey: model?.sha256,
+    };
+  }
+
+  async itemHashes(
+    task: TaskSpec,
+    outputs: OutputFile[],
+    indices: number[],
+    read: OutputReader,
+  ): Promise<string[]> {
+    const t = task.params as unknown as InferenceTaskParams;
+    const items = await rowItems(
+      t,
+      outputs.find((o) => o.path === INFERENCE_OUTPUT),
+      read,
+    );
+    return indices.map((i) => {
+      const item = items[i];
+      if (!Number.isInteger(i) || !item)
+        throw new WorkloadOutputError(`item ${i} is outside this shard of ${t.rows} rows`);
+      return item.sha256;
+    });
+  }
+
+  /**
+   * Each sampled row of the provider's outputs.jsonl against the verifier's line for it
+   * (compareRow, exact for text, labels and integer outputs, within tolerance for floats). The
+   * verifier numbers its rows from 0; its line is renumbered to the batch's row before comparing.
+   */
+  async compareCheck(
+    task: TaskSpec,
+    claimed: OutputFile[],
+    samples: CheckSample[],
+    reference: OutputFile[],
+    read: OutputReader,
+    thresholds: VerificationThresholds,
+  ): Promise<CheckOutcome> {
+    const t = task.params as unknown as InferenceTaskParams;
+    const lines = async (files: OutputFile[]): Promise<string[] | string> => {
+      const file = files.find((o) => o.path === INFERENCE_OUTPUT);
+      if (!file) return `${INFERENCE_OUTPUT} is missing`;
+      return (await read(file)).toString('utf8').split('\n');
+    };
+    const mine = await lines(claimed);
+    const theirs = await lines(reference);
+    const results: SampleComparison[] = samples.map((sample, j) => {
+      const base = { item: sample.item, key: sample.key };
+      const row = t.firstRow + sample.item;
+      let verifierRow: Record<string, unknown>;
+      try {
+        if (typeof theirs === 'string') throw new Error(theirs);
+        verifierRow = JSON.parse(theirs[j] ?? '') as Record<string, unknown>;
+        if (verifierRow === null || typeof verifierRow !== 'object' || verifierRow.row !== j)
+          throw new Error(`line ${j + 1} is not row ${j}`);
+      } catch (error) {
+        return { ...base, verdict: 'inconclusive', reason: `verifier: ${(error as Error).message}` };
+      }
+      if (typeof mine === 'string') return { ...base, verdict: 'reject', reason: mine };
+      const c = compareRow(
+        mine[sample.item] ?? '',
+        { ...verifierRow, row },
+        {
+          thresholds: thresholds.rows,
+          outputs: t.outputs,
+        },
+      );
+      return { ...base, verdict: c.verdict, reason: c.reason };
+    });
+    return combineSamples(results);
   }
 
   /** Each shard's outputs.jsonl, in row order; the job's output is their concatenation. */

@@ -9,6 +9,7 @@ const sut = new InferenceWorkload({
   gpuImage: 'tessera/onnx:1-cuda',
   targetShardSeconds: 30,
   maxRows: 1000,
+  checkRows: 6,
 });
 
 const task: TaskSpec = {

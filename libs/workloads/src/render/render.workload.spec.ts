@@ -35,6 +35,8 @@ const sut = new RenderWorkload({
   image: 'tessera/blender:3.4',
   gpuImage: 'tessera/blender:3.4-cuda',
   targetChunkSeconds: 60,
+  checkRegions: 5,
+  checkRegionFraction: 1 / 16,
 });
 
 async function refusal(input: Record<string, unknown>, ctx = context()): Promise<WorkloadInputError> {

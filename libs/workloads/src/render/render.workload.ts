@@ -1,7 +1,13 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ContainerSpec, describeIssues, OutputFile } from '@tessera/protocol';
 import {
+  CheckContext,
+  CheckOutcome,
+  CheckSample,
+  combineSamples,
   CommittedItem,
+  SampleComparison,
   OutputReader,
   ProviderProfile,
   SceneInfo,
@@ -17,6 +23,9 @@ import { blankReason, decodePngRgba8, isExr, PNG_HEADER_BYTES, pixelStats, pngSi
 import { itemsPerTask } from '../task-size';
 import { formatFrames, frameFileName, frameOfPath, parseFrames } from './frames';
 import { frameItems, pixelsSha256 } from './frame-items';
+import { compareRender, decodePng, ImageCompareError, RgbaImage } from '../verify/image-compare';
+import { sampleItems, sampleRegion } from '../verify/sampling';
+import type { VerificationThresholds } from '../verify/thresholds';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -37,6 +46,14 @@ export interface RenderWorkloadOptions {
   gpuImage: string;
   /** Aim for tasks of about this many seconds (Flamenco-style chunking). */
   targetChunkSeconds: number;
+  /**
+   * Regions a spot-check re-renders, spread over distinct frames of the chunk (all of them when the
+   * chunk has no more frames than this). bench/verification: single regions over flat background
+   * match even another seed about half the time, five catch it 99.5 % of the time.
+   */
+  checkRegions: number;
+  /** Each region's share of the frame's area (same aspect, at least 32 px a side). */
+  checkRegionFraction: number;
 }
 
 const RenderInputSchema = z.strictObject({
@@ -88,6 +105,15 @@ export interface RenderParams {
   frameTimeoutSec: number;
 }
 
+/** A box of a frame a spot-check re-renders. */
+interface RegionSample {
+  frame: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 interface RenderTaskParams {
   frames: number[];
   width: number;
@@ -97,6 +123,13 @@ interface RenderTaskParams {
   seed: number;
   device: 'ANY' | 'CPU' | 'GPU';
   frameTimeoutSec: number;
+  /** Set on a spot-check: the boxes to re-render, in order (regions/000.png, 001.png, …). */
+  check?: { regions: RegionSample[] };
+}
+
+/** Output path of a spot-check's region `i`. */
+export function regionFileName(i: number): string {
+  return `regions/${String(i).padStart(3, '0')}.png`;
 }
 
 const MAX_PIXELS_PER_SIDE = 16_384;
@@ -227,9 +260,7 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
     const chunks: number[][] = [];
     for (let i = 0; i < params.frames.length; i += size) chunks.push(params.frames.slice(i, i + size));
     const { width, height } = params.resolution;
-    const megapixels = (width * height) / 1e6;
-    // Cycles keeps the frame buffer and the scene: a generous fixed part plus the file and buffers.
-    const memoryBytes = Math.ceil((GIB + 3 * params.blend.size + megapixels * 64 * MIB) / MIB) * MIB;
+    const memoryBytes = renderMemoryBytes(params.blend.size, width, height);
     return chunks.map((frames, index) => ({
       index,
       params: {
@@ -306,10 +337,22 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
       '--frame-timeout',
       String(t.frameTimeoutSec),
       '--thumb-width',
-      '160',
+      t.check ? '0' : '160',
       '--out',
       '/out',
+      ...(t.check
+        ? [
+            '--regions',
+            t.check.regions
+              .map((r) => `${r.frame}:${r.x},${r.y},${r.x + r.width},${r.y + r.height}`)
+              .join(';'),
+          ]
+        : []),
     ];
+    const outputPixels = t.check
+      ? t.check.regions.reduce((sum, r) => sum + r.width * r.height, 0)
+      : t.frames.length * t.width * t.height;
+    const outputFiles = t.check ? t.check.regions.length + 16 : t.frames.length * 2 + 16;
     return {
       image: gpu ? this.options.gpuImage : task.image,
       command,
@@ -322,10 +365,8 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
         timeoutSec: task.timeoutSec,
         tmpBytes: 512 * MIB,
         outputBytes:
-          Math.ceil((t.frames.length * t.width * t.height * 4 * 1.2 + 16 * MIB) / MIB) *
-          MIB *
-          (t.format === 'OPEN_EXR' ? 4 : 1),
-        outputFiles: t.frames.length * 2 + 16,
+          Math.ceil((outputPixels * 4 * 1.2 + 16 * MIB) / MIB) * MIB * (t.format === 'OPEN_EXR' ? 4 : 1),
+        outputFiles,
       },
       gpus: gpu ? 1 : 0,
     };
@@ -342,6 +383,7 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
     deep: boolean,
   ): Promise<void> {
     const t = task.params as unknown as RenderTaskParams;
+    if (t.check) return checkRegionOutputs(t.check.regions, outputs, read, deep);
     const byPath = new Map(outputs.map((o) => [o.path, o]));
     for (const frame of t.frames) {
       const name = frameFileName(frame, t.format);
@@ -387,7 +429,143 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
    * decoded pixels only (frame-items.ts), an EXR frame's its file bytes. Thumbnails are not items.
    */
   async commitItems(task: TaskSpec, outputs: OutputFile[], read: OutputReader): Promise<CommittedItem[]> {
-    return frameItems(task.params as unknown as RenderTaskParams, outputs, read, this.pixelHashes);
+    const t = task.params as unknown as RenderTaskParams;
+    if (t.check) return regionItems(t.check.regions, outputs, read);
+    return frameItems(t, outputs, read, this.pixelHashes);
+  }
+
+  /**
+   * `checkRegions` boxes of `checkRegionFraction` of a frame, on distinct frames of the chunk (each
+   * frame gets one when the chunk is at least that long; shorter chunks get several boxes per
+   * frame, so every frame is checked), ordered by frame. EXR chunks are not spot-checked yet: the
+   * comparators read 8-bit pixels.
+   */
+  sampleCheck(task: TaskSpec, items: number, seed: Buffer): CheckSample[] {
+    const t = task.params as unknown as RenderTaskParams;
+    if (t.check || t.format !== 'PNG' || items !== t.frames.length || items === 0) return [];
+    const regions = Math.max(1, this.options.checkRegions);
+    const chosen = sampleItems(seed, items, Math.min(items, regions));
+    const samples = Array.from({ length: regions }, (_, r) => {
+      const item = chosen[r % chosen.length];
+      const regionSeed = createHash('sha256').update(seed).update(`region-${r}`).digest();
+      return {
+        item,
+        key: `frame-${t.frames[item]}`,
+        region: sampleRegion(regionSeed, t.width, t.height, this.options.checkRegionFraction),
+      };
+    });
+    return samples.sort((a, b) => a.item - b.item);
+  }
+
+  /**
+   * The regions, rendered by render.py --regions from the same scene with the same settings, on
+   * the device type the provider rendered on (a CPU re-render of GPU work lands in the grey zone).
+   */
+  async checkTask(
+    task: TaskSpec,
+    samples: CheckSample[],
+    ctx: CheckContext,
+  ): Promise<Omit<TaskPlan, 'index'>> {
+    const t = task.params as unknown as RenderTaskParams;
+    const gpu =
+      t.device !== 'CPU' &&
+      ctx.provider.gpus.length > 0 &&
+      ctx.provider.images.includes(this.options.gpuImage);
+    const regions = samples.map((s) => {
+      if (!s.region) throw new Error(`render sample ${s.key} has no region`);
+      return { frame: t.frames[s.item], ...s.region };
+    });
+    const frames = [...new Set(regions.map((r) => r.frame))];
+    const blend = task.inputs.find((i) => i.path === 'scene.blend') ?? task.inputs[0];
+    return {
+      params: { ...t, frames, device: gpu ? 'GPU' : 'CPU', check: { regions } } satisfies RenderTaskParams,
+      image: this.options.image,
+      requirements: {
+        cpus: 1,
+        memoryBytes: renderMemoryBytes(blend.size, t.width, t.height),
+        gpus: gpu ? 1 : 0,
+        vramBytes: gpu ? GIB : 0,
+      },
+      timeoutSec: Math.ceil(STARTUP_SECONDS + 30 + regions.length * t.frameTimeoutSec),
+      inputs: task.inputs,
+      items: regions.length,
+    };
+  }
+
+  async itemHashes(
+    task: TaskSpec,
+    outputs: OutputFile[],
+    indices: number[],
+    read: OutputReader,
+  ): Promise<string[]> {
+    const t = task.params as unknown as RenderTaskParams;
+    const frames = indices.map((i) => {
+      if (!Number.isInteger(i) || i < 0 || i >= t.frames.length)
+        throw new WorkloadOutputError(`item ${i} is outside this chunk of ${t.frames.length} frames`);
+      return t.frames[i];
+    });
+    return (await frameItems({ frames, format: t.format }, outputs, read)).map((item) => item.sha256);
+  }
+
+  /**
+   * Each region of the provider's frame against the verifier's render of it (compareRender with
+   * the configured thresholds). A frame of the provider's that is missing or does not decode is a
+   * reject; a region the verifier did not deliver is inconclusive.
+   */
+  async compareCheck(
+    task: TaskSpec,
+    claimed: OutputFile[],
+    samples: CheckSample[],
+    reference: OutputFile[],
+    read: OutputReader,
+    thresholds: VerificationThresholds,
+  ): Promise<CheckOutcome> {
+    const t = task.params as unknown as RenderTaskParams;
+    const claimedByPath = new Map(claimed.map((o) => [o.path, o]));
+    const referenceByPath = new Map(reference.map((o) => [o.path, o]));
+    const frames = new Map<number, RgbaImage | string>();
+    const results: SampleComparison[] = [];
+    for (const [r, sample] of samples.entries()) {
+      const base = { item: sample.item, key: sample.key };
+      const frame = t.frames[sample.item];
+      const refFile = referenceByPath.get(regionFileName(r));
+      let refImage: RgbaImage;
+      try {
+        if (!refFile)
+          throw new ImageCompareError('BAD_IMAGE', `the verifier returned no ${regionFileName(r)}`);
+        refImage = decodePng(await read(refFile), `verifier's region ${r}`);
+      } catch (error) {
+        results.push({ ...base, verdict: 'inconclusive', reason: `verifier: ${(error as Error).message}` });
+        continue;
+      }
+      if (!frames.has(frame)) {
+        const file = claimedByPath.get(frameFileName(frame, 'PNG'));
+        try {
+          if (!file) throw new ImageCompareError('BAD_IMAGE', `frame ${frame} is not among the outputs`);
+          frames.set(frame, decodePng(await read(file), `frame ${frame}`));
+        } catch (error) {
+          frames.set(frame, (error as Error).message);
+        }
+      }
+      const image = frames.get(frame) as RgbaImage | string;
+      if (typeof image === 'string') {
+        results.push({ ...base, verdict: 'reject', reason: image, psnr: null, ssim: null });
+        continue;
+      }
+      const c = compareRender(
+        { frame: image, region: sample.region as RegionSample },
+        refImage,
+        thresholds.render,
+      );
+      results.push({
+        ...base,
+        verdict: c.verdict,
+        reason: `region ${describeRegion(sample)}: ${c.reason}`,
+        psnr: c.psnr,
+        ssim: c.ssim,
+      });
+    }
+    return combineSamples(results);
   }
 
   /** Frames in frame order, then their thumbnails. */
@@ -399,6 +577,68 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
     };
     return [...all].sort((a, b) => key(a) - key(b));
   }
+}
+
+/** Cycles keeps the frame buffer and the scene: a generous fixed part plus the file and buffers. */
+function renderMemoryBytes(blendBytes: number, width: number, height: number): number {
+  const megapixels = (width * height) / 1e6;
+  return Math.ceil((GIB + 3 * blendBytes + megapixels * 64 * MIB) / MIB) * MIB;
+}
+
+function describeRegion(sample: CheckSample): string {
+  const r = sample.region;
+  return r ? `${r.width}×${r.height} at ${r.x},${r.y}` : 'whole frame';
+}
+
+/** A spot-check's outputs: every region, PNG, of its box's size, and nothing else. */
+async function checkRegionOutputs(
+  regions: RegionSample[],
+  outputs: OutputFile[],
+  read: OutputReader,
+  deep: boolean,
+): Promise<void> {
+  const byPath = new Map(outputs.map((o) => [o.path, o]));
+  for (const [i, r] of regions.entries()) {
+    const file = byPath.get(regionFileName(i));
+    if (!file) throw new WorkloadOutputError(`region ${i} (frame ${r.frame}) is missing`);
+    const size = pngSize(await read(file, PNG_HEADER_BYTES));
+    if (!size) throw new WorkloadOutputError(`region ${i} is not a PNG file`);
+    if (size.width !== r.width || size.height !== r.height)
+      throw new WorkloadOutputError(
+        `region ${i} is ${size.width}×${size.height}, not the ${r.width}×${r.height} asked for`,
+      );
+    // Regions may be legitimately blank (a box of background), so they are only decoded.
+    if (deep) {
+      try {
+        decodePngRgba8(await read(file));
+      } catch (error) {
+        throw new WorkloadOutputError(`region ${i} does not decode: ${(error as Error).message}`);
+      }
+    }
+  }
+  const expected = new Set(regions.map((_, i) => regionFileName(i)));
+  const unexpected = outputs.find((o) => !expected.has(o.path));
+  if (unexpected) throw new WorkloadOutputError(`unexpected output ${unexpected.path}`);
+}
+
+/** A spot-check's items: one per region, in order, hashed by pixels like frames. */
+async function regionItems(
+  regions: RegionSample[],
+  outputs: OutputFile[],
+  read: OutputReader,
+): Promise<CommittedItem[]> {
+  const byPath = new Map(outputs.map((o) => [o.path, o]));
+  const items: CommittedItem[] = [];
+  for (const [i] of regions.entries()) {
+    const file = byPath.get(regionFileName(i));
+    if (!file) throw new WorkloadOutputError(`region ${i} is missing`);
+    try {
+      items.push({ key: `region-${i}`, sha256: pixelsSha256(decodePngRgba8(await read(file))) });
+    } catch (error) {
+      throw new WorkloadOutputError(`region ${i} does not decode: ${(error as Error).message}`);
+    }
+  }
+  return items;
 }
 
 /** OptiX needs an RTX-class GPU (compute capability 7.5+); older CUDA GPUs use CUDA. */

@@ -194,6 +194,54 @@ describe('compareRender on Blender frames', () => {
     expect(other.verdict).toBe('reject');
   });
 
+  it('renders a spot-check’s boxes of several frames with --regions, each equal to the box of its full frame', async () => {
+    const boxes = [
+      { frame: 2, x: 5, y: 7, width: 40, height: 32 },
+      { frame: 2, x: 100, y: 60, width: 48, height: 36 },
+      { frame: 3, x: 30, y: 20, width: 64, height: 48 },
+    ];
+    const out = await sandbox([
+      'blender',
+      '-b',
+      '-Y',
+      '--factory-startup',
+      '/in/scene.blend',
+      '--python-exit-code',
+      '3',
+      '-t',
+      '2',
+      '-P',
+      '/opt/tessera/render.py',
+      '--',
+      '--frames',
+      '2,3',
+      '--resolution',
+      '160x120',
+      '--samples',
+      '16',
+      '--seed',
+      '0',
+      '--format',
+      'PNG',
+      '--thumb-width',
+      '0',
+      '--out',
+      '/out',
+      '--regions',
+      boxes.map((b) => `${b.frame}:${b.x},${b.y},${b.x + b.width},${b.y + b.height}`).join(';'),
+    ]);
+    expect((await readdir(join(out, 'regions'))).sort()).toEqual(['000.png', '001.png', '002.png']);
+    for (const [i, b] of boxes.entries()) {
+      const full = b.frame === 2 ? reference : wrong['frame 3 instead of 2'];
+      const r = compareRender({ frame: full, region: b }, await readFile(join(out, 'regions', `00${i}.png`)));
+      expect({ box: i, verdict: r.verdict, psnr: r.psnr }).toEqual({
+        box: i,
+        verdict: 'accept',
+        psnr: Infinity,
+      });
+    }
+  });
+
   it('rejects a full frame against a region render with the size mismatch as the reason', () => {
     expect(compareRender(reference, region)).toEqual({
       verdict: 'reject',

@@ -300,6 +300,8 @@ describe('the Blender worker image', () => {
       image: IMAGE,
       gpuImage: `${IMAGE}-cuda`,
       targetChunkSeconds: 60,
+      checkRegions: 5,
+      checkRegionFraction: 1 / 16,
     });
     const task: TaskSpec = {
       index: 0,
