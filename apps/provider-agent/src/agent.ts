@@ -1,4 +1,4 @@
-import type { CancelMessage, HeartbeatAckMessage, Lease } from '@tessera/protocol';
+import type { CancelMessage, HeartbeatAckMessage, Lease, ProofRequestMessage } from '@tessera/protocol';
 import type { Logger } from 'pino';
 import { BlobCache } from './blobs/blob-cache';
 import { BlobClient } from './blobs/blob-client';
@@ -10,6 +10,7 @@ import {
 } from './connection/coordinator-connection';
 import type { ContainerRuntime } from '@tessera/sandbox';
 import { createWorkloadRegistry } from '@tessera/workloads';
+import { CommitmentJournal } from './tasks/commitment-journal';
 import { TaskExecution } from './tasks/task-execution';
 
 export type AgentState = 'idle' | 'busy' | 'draining' | 'stopped';
@@ -47,10 +48,13 @@ export class ProviderAgent {
   private slotFreed?: () => void;
   private loops: Promise<void>[] = [];
   private readonly workloads = createWorkloadRegistry();
+  private readonly journal: CommitmentJournal;
   /** Off once a coordinator refused `cachedBlobs` in a claim (one older than the field). */
   private listCachedBlobs = true;
 
-  constructor(private readonly opts: AgentOptions) {}
+  constructor(private readonly opts: AgentOptions) {
+    this.journal = new CommitmentJournal(opts.workDir);
+  }
 
   get currentState(): AgentState {
     return this.state;
@@ -65,6 +69,10 @@ export class ProviderAgent {
     connection.on('cancel', (message: CancelMessage) =>
       this.executions.get(message.attemptId)?.cancel(message.reason),
     );
+    connection.on('proof.request', (message: ProofRequestMessage) => void this.prove(message));
+    void this.journal
+      .prune()
+      .catch((error: unknown) => this.opts.logger.warn({ err: error }, 'could not prune old commitments'));
     // Renew leases as soon as a (re)connection is up, before they can lapse.
     connection.on('ready', () => void this.heartbeat());
     connection.start();
@@ -160,6 +168,7 @@ export class ProviderAgent {
       cache: this.opts.cache,
       connection: this.opts.connection,
       workDir: this.opts.workDir,
+      journal: this.journal,
       workloads: this.workloads,
       allowedImages: this.opts.allowedImages,
       pullImages: this.opts.pullImages,
@@ -181,6 +190,32 @@ export class ProviderAgent {
       this.slotFreed?.();
       this.slotFreed = undefined;
     });
+  }
+
+  /**
+   * Answers a spot-check: the sampled items of a task this agent completed, proven against its
+   * commitment from the journal. Without a record (the work directory was wiped) it says so with an
+   * empty answer rather than letting the deadline pass.
+   */
+  private async prove(message: ProofRequestMessage): Promise<void> {
+    const { connection, logger } = this.opts;
+    const log = logger.child({ attemptId: message.attemptId });
+    const proofs = await this.journal.prove(message.attemptId, message.items).catch((error: unknown) => {
+      log.error({ err: error }, 'could not read the commitment journal');
+      return undefined;
+    });
+    if (!proofs)
+      log.error({ items: message.items }, 'spot-check: no record of this commitment; it cannot be proven');
+    try {
+      await connection.request({ type: 'task.proof', attemptId: message.attemptId, proofs: proofs ?? [] });
+      log.info({ items: message.items }, 'spot-check: sampled items proven');
+    } catch (error) {
+      // Not delivered (disconnected) or refused: the coordinator asks again after a reconnect.
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'spot-check proof not accepted',
+      );
+    }
   }
 
   private async heartbeatLoop(): Promise<void> {

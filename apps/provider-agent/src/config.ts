@@ -20,6 +20,14 @@ const EnvSchema = z.object({
     .min(1)
     .default(join(homedir(), '.cache', 'tessera-agent')),
   TESSERA_AGENT_NAME: z.string().min(1).max(100).default(hostname()),
+  /**
+   * The Solana wallet that owns this machine and is paid for its work; unset: the agent keypair's own
+   * address. Several machines of one owner share it (and never spot-check each other).
+   */
+  TESSERA_AGENT_OWNER: z
+    .string()
+    .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'a base58 Solana address')
+    .optional(),
   TESSERA_AGENT_SLOTS: z.coerce.number().int().min(1).max(64).default(1),
   /** Kinds to offer; a kind whose worker image is not on this host is left out (see runnableKinds). */
   TESSERA_AGENT_KINDS: list.default(['container', 'render', 'inference']),
@@ -50,6 +58,7 @@ export interface AgentConfig {
   keypairPath: string;
   workDir: string;
   name: string;
+  owner?: string;
   slots: number;
   kinds: string[];
   allowedImages: string[];
@@ -80,6 +89,7 @@ export function loadAgentConfig(
     keypairPath: resolve(e.TESSERA_AGENT_KEYPAIR),
     workDir: resolve(e.TESSERA_AGENT_WORK_DIR),
     name: e.TESSERA_AGENT_NAME,
+    owner: e.TESSERA_AGENT_OWNER,
     slots: e.TESSERA_AGENT_SLOTS,
     kinds: e.TESSERA_AGENT_KINDS,
     allowedImages: e.TESSERA_AGENT_ALLOWED_IMAGES,

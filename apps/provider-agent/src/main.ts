@@ -19,6 +19,7 @@ interface CommonFlags {
   keypair?: string;
   workDir?: string;
   name?: string;
+  owner?: string;
   slots?: string;
   kinds?: string;
   allowImages?: string;
@@ -30,6 +31,7 @@ function configFrom(flags: CommonFlags): AgentConfig {
     TESSERA_AGENT_KEYPAIR: flags.keypair,
     TESSERA_AGENT_WORK_DIR: flags.workDir,
     TESSERA_AGENT_NAME: flags.name,
+    TESSERA_AGENT_OWNER: flags.owner,
     TESSERA_AGENT_SLOTS: flags.slots,
     TESSERA_AGENT_KINDS: flags.kinds,
     TESSERA_AGENT_ALLOWED_IMAGES: flags.allowImages,
@@ -54,6 +56,7 @@ async function start(config: AgentConfig): Promise<void> {
     coordinatorUrl: config.coordinatorUrl,
     keypair,
     agent: { version: AGENT_VERSION, name: config.name },
+    owner: config.owner,
     capabilities,
     logger,
   });
@@ -80,6 +83,7 @@ async function start(config: AgentConfig): Promise<void> {
   logger.info(
     {
       address: keypair.address,
+      owner: config.owner ?? keypair.address,
       coordinator: config.coordinatorUrl,
       slots: config.slots,
       kinds: config.kinds,
@@ -158,6 +162,10 @@ function main(): void {
       'connect to the coordinator and run work until stopped (SIGTERM: finish and stop; twice: cancel)',
     )
     .option('--name <name>', 'a name shown to customers (env TESSERA_AGENT_NAME)')
+    .option(
+      '--owner <address>',
+      "the Solana wallet that owns this machine and is paid for it (env TESSERA_AGENT_OWNER; default: the keypair's address)",
+    )
     .option('--slots <n>', 'tasks to run at once (env TESSERA_AGENT_SLOTS)')
     .option('--kinds <list>', 'job kinds to accept, comma-separated (env TESSERA_AGENT_KINDS)')
     .option(

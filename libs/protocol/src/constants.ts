@@ -4,7 +4,7 @@
  * older peer could misread (new required field, changed meaning), and describe the change in
  * docs/protocol.md.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Path of the provider gateway on the coordinator's HTTP port. */
 export const PROVIDER_GATEWAY_PATH = '/v1/provider';
@@ -20,6 +20,9 @@ export const MAX_CLAIM_CACHED_BLOBS = 256;
 
 /** Most items (frames, rows) one `task.completed` commitment may cover. */
 export const MAX_COMMITMENT_ITEMS = 1_000_000;
+
+/** Most items one `proof.request` may ask for (and one `task.proof` may prove). */
+export const MAX_PROOF_ITEMS = 256;
 
 /** Directory inside the container where inputs are mounted, read-only. */
 export const CONTAINER_INPUT_DIR = '/in';

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { MAX_CLAIM_CACHED_BLOBS, MAX_COMMITMENT_ITEMS, MAX_LOG_CHUNK_CHARS } from './constants';
+import {
+  MAX_CLAIM_CACHED_BLOBS,
+  MAX_COMMITMENT_ITEMS,
+  MAX_LOG_CHUNK_CHARS,
+  MAX_PROOF_ITEMS,
+} from './constants';
 
 // Shared field shapes -------------------------------------------------------------------------------
 
@@ -126,6 +131,11 @@ export const AuthMessageSchema = z.strictObject({
   protocol: z.number().int(),
   /** The provider's ed25519 public key, base58 (its Solana address). */
   address: base58.min(32).max(44),
+  /**
+   * The wallet that owns this machine and is paid for its work, base58; absent: the provider's own
+   * address. Spot-checks are never done by a machine of the same owner.
+   */
+  owner: base58.min(32).max(44).optional(),
   /** Signature over `authPayload(coordinatorId, nonce, address)`, base58. */
   signature: base58.min(64).max(90),
   nonce: z.string().min(16).max(128),
@@ -189,8 +199,30 @@ export const TaskCompletedMessageSchema = z.strictObject({
   outputs: z.array(OutputFileSchema).max(100_000),
   startedAt: timestamp,
   finishedAt: timestamp,
-  /** For kinds with output items (render, inference); absent from agents that predate commitments. */
+  /** Required for kinds with output items (render, inference); absent for the others. */
   commitment: CommitmentSchema.optional(),
+});
+
+/** One sampled item proven against a commitment: its hash and its RFC 6962 audit path. */
+export const ItemProofSchema = z.strictObject({
+  /** The item's position in the task's item order (0-based), as `proof.request` named it. */
+  item: z.number().int().nonnegative().max(MAX_COMMITMENT_ITEMS),
+  /** The item hash the provider committed to (docs/protocol.md, "Commitments"). */
+  sha256,
+  /** Sibling hashes from the leaf up to the root, lowercase hex. */
+  path: z.array(sha256).max(64),
+});
+export type ItemProof = z.infer<typeof ItemProofSchema>;
+
+/**
+ * The answer to `proof.request`: every asked item with its audit path. `proofs: []` says the agent
+ * cannot prove them (it lost what it committed to): the spot-check then fails.
+ */
+export const TaskProofMessageSchema = z.strictObject({
+  type: z.literal('task.proof'),
+  id,
+  attemptId: uuid,
+  proofs: z.array(ItemProofSchema).max(MAX_PROOF_ITEMS),
 });
 
 export const TaskFailedMessageSchema = z.strictObject({
@@ -211,6 +243,7 @@ export const AgentMessageSchema = z.discriminatedUnion('type', [
   TaskLogMessageSchema,
   TaskCompletedMessageSchema,
   TaskFailedMessageSchema,
+  TaskProofMessageSchema,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type AuthMessage = z.infer<typeof AuthMessageSchema>;
@@ -218,6 +251,7 @@ export type HeartbeatMessage = z.infer<typeof HeartbeatMessageSchema>;
 export type TaskCompletedMessage = z.infer<typeof TaskCompletedMessageSchema>;
 export type TaskFailedMessage = z.infer<typeof TaskFailedMessageSchema>;
 export type TaskLogMessage = z.infer<typeof TaskLogMessageSchema>;
+export type TaskProofMessage = z.infer<typeof TaskProofMessageSchema>;
 
 // Coordinator → agent -------------------------------------------------------------------------------
 
@@ -282,6 +316,19 @@ export const CancelMessageSchema = z.looseObject({
   reason: z.string(),
 });
 
+/**
+ * A spot-check sampled these items of a task the agent completed: answer with `task.proof` (their
+ * hashes and audit paths against the commitment sent with `task.completed`). Sent after the
+ * completion is acknowledged, and again after each reconnect until answered.
+ */
+export const ProofRequestMessageSchema = z.looseObject({
+  type: z.literal('proof.request'),
+  attemptId: uuid,
+  items: z.array(z.number().int().nonnegative()).min(1).max(MAX_PROOF_ITEMS),
+  /** Answer by then, or the check fails. */
+  deadline: timestamp,
+});
+
 export const ErrorMessageSchema = z.looseObject({
   type: z.literal('error'),
   re: id.optional(),
@@ -297,6 +344,7 @@ export const CoordinatorMessageSchema = z.discriminatedUnion('type', [
   NoWorkMessageSchema,
   HeartbeatAckMessageSchema,
   CancelMessageSchema,
+  ProofRequestMessageSchema,
   ErrorMessageSchema,
 ]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessageSchema>;
@@ -306,4 +354,5 @@ export type LeaseMessage = z.infer<typeof LeaseMessageSchema>;
 export type NoWorkMessage = z.infer<typeof NoWorkMessageSchema>;
 export type HeartbeatAckMessage = z.infer<typeof HeartbeatAckMessageSchema>;
 export type CancelMessage = z.infer<typeof CancelMessageSchema>;
+export type ProofRequestMessage = z.infer<typeof ProofRequestMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;

@@ -12,6 +12,7 @@ import {
   decodeCoordinatorMessage,
   encode,
   ErrorCode,
+  ProofRequestMessage,
   PROTOCOL_VERSION,
   PROVIDER_GATEWAY_PATH,
   WelcomeMessage,
@@ -63,6 +64,8 @@ export interface ConnectionOptions {
   coordinatorUrl: string;
   keypair: Ed25519Keypair;
   agent: { version: string; name?: string };
+  /** The wallet that owns this machine and is paid for its work; absent: the keypair's address. */
+  owner?: string;
   capabilities: () => Promise<Capabilities>;
   logger: Logger;
 }
@@ -76,7 +79,8 @@ interface Pending {
 /**
  * The agent's link to the coordinator: connects, answers the challenge, and reconnects with jittered
  * backoff whenever the socket drops, until stopped. Requests are matched to replies by id.
- * Events: `ready` (welcome), `disconnected`, `cancel` (CancelMessage), `fatal` (FatalConnectionError).
+ * Events: `ready` (welcome), `disconnected`, `cancel` (CancelMessage), `proof.request`
+ * (ProofRequestMessage), `fatal` (FatalConnectionError).
  */
 export class CoordinatorConnection extends EventEmitter {
   private socket?: WebSocket;
@@ -218,6 +222,10 @@ export class CoordinatorConnection extends EventEmitter {
           this.emit('cancel', message as CancelMessage);
           return;
         }
+        if (message.type === 'proof.request') {
+          this.emit('proof.request', message as ProofRequestMessage);
+          return;
+        }
         if (message.type === 'heartbeat.ack') this.blobToken = message.blobToken;
         const re = 're' in message ? message.re : undefined;
         const pending = re ? this.pending.get(re) : undefined;
@@ -267,6 +275,7 @@ export class CoordinatorConnection extends EventEmitter {
         address: keypair.address,
         signature,
         nonce,
+        ...(this.opts.owner ? { owner: this.opts.owner } : {}),
         agent: this.opts.agent,
         capabilities,
       }),

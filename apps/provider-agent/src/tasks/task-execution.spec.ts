@@ -3,13 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { merkleRoot, sha256Hex } from '@tessera/crypto';
+import { merkleRoot, sha256Hex, verifyMerkleProof } from '@tessera/crypto';
 import type { ContainerSpec, Lease } from '@tessera/protocol';
 import { checkOutputs, ContainerRuntime } from '@tessera/sandbox';
 import { canonicalJson, createWorkloadRegistry } from '@tessera/workloads';
 import type { BlobCache } from '../blobs/blob-cache';
 import type { BlobClient } from '../blobs/blob-client';
 import type { CoordinatorConnection } from '../connection/coordinator-connection';
+import { CommitmentJournal } from './commitment-journal';
 import { ExecutionDeps, TaskExecution } from './task-execution';
 
 const container: ContainerSpec = {
@@ -82,6 +83,7 @@ describe('TaskExecution', () => {
       cache: mocks.cache as unknown as BlobCache,
       connection: mocks.connection as unknown as CoordinatorConnection,
       workDir,
+      journal: new CommitmentJournal(workDir),
       allowedImages: ['tessera/*'],
       pullImages: false,
       gpuAvailable: false,
@@ -106,6 +108,29 @@ describe('TaskExecution', () => {
       type: 'task.completed',
       commitment: { root: merkleRoot(itemHashes).toString('hex'), items: 2 },
     });
+  });
+
+  it('journals the committed item hashes so that any sampled item can be proven against the root', async () => {
+    const lines = [
+      '{"row":0,"outputs":{"text":"A"}}',
+      '{"row":1,"outputs":{"text":"B"}}',
+      '{"row":2,"error":"x"}',
+    ];
+    const outcome = await run(lease('inference', { firstRow: 0, rows: 3, batchSize: 1 }), {
+      'outputs.jsonl': `${lines.join('\n')}\n`,
+    });
+    const root = Buffer.from((outcome.commitment as { root: string }).root, 'hex');
+    const proofs = await new CommitmentJournal(workDir).prove(String(outcome.attemptId), [2, 0]);
+    expect(proofs?.map((p) => p.item)).toEqual([2, 0]);
+    for (const p of proofs ?? []) {
+      expect(p.sha256).toBe(sha256Hex(canonicalJson(JSON.parse(lines[p.item]))));
+      const path = p.path.map((h) => Buffer.from(h, 'hex'));
+      expect(verifyMerkleProof(root, Buffer.from(p.sha256, 'hex'), p.item, 3, path)).toBe(true);
+      // The same path does not prove another item's hash.
+      const other = Buffer.from(sha256Hex('something else'), 'hex');
+      expect(verifyMerkleProof(root, other, p.item, 3, path)).toBe(false);
+    }
+    expect(await new CommitmentJournal(workDir).prove(String(outcome.attemptId), [3])).toBeUndefined();
   });
 
   it('sends no commitment for a kind without items', async () => {

@@ -12,8 +12,8 @@ import {
 } from '../connection/coordinator-connection';
 import { sleep } from '../connection/backoff';
 import type { ContainerRuntime } from '@tessera/sandbox';
-import { merkleRoot } from '@tessera/crypto';
 import { OutputReader, TaskSpec, WorkloadOutputError, WorkloadPlugin } from '@tessera/workloads';
+import { CommitmentJournal } from './commitment-journal';
 import { imageAllowed } from './image-policy';
 
 export interface ExecutionDeps {
@@ -25,6 +25,8 @@ export interface ExecutionDeps {
   cache: BlobCache;
   connection: CoordinatorConnection;
   workDir: string;
+  /** Where the item hashes behind commitments are kept, to prove sampled items later. */
+  journal: CommitmentJournal;
   allowedImages: readonly string[];
   /** Pull images that are not on the host (off by default: see AgentConfig.pullImages). */
   pullImages: boolean;
@@ -245,7 +247,8 @@ export class TaskExecution {
 
   /**
    * The commitment to the task's output items (docs/protocol.md, "Commitments"): the RFC 6962
-   * Merkle root over the item hashes the kind computes from the files on disk, and their count.
+   * Merkle root over the item hashes the kind computes from the files on disk, and their count. The
+   * hashes go to the journal first, so that sampled items can be proven later, even after a restart.
    * Undefined for kinds without items (container).
    */
   private async commitToItems(files: OutputFile[], outputDir: string): Promise<Commitment | undefined> {
@@ -253,8 +256,11 @@ export class TaskExecution {
     if (!plugin?.commitItems) return undefined;
     try {
       const items = await plugin.commitItems(this.taskSpec(), files, outputReader(outputDir));
-      const root = merkleRoot(items.map((item) => Buffer.from(item.sha256, 'hex')));
-      return { root: root.toString('hex'), items: items.length };
+      const root = await this.deps.journal.record(
+        this.lease.attemptId,
+        items.map((item) => item.sha256),
+      );
+      return { root, items: items.length };
     } catch (error) {
       if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
       throw error;
