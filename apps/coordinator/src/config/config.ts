@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { SamplingPolicy, VerificationThresholds } from '@tessera/workloads';
 
 const MIB = 1024 * 1024;
 
@@ -82,6 +83,36 @@ const EnvSchema = z.object({
   /** Market price of one CPU-second of inference, in tokens. */
   TESSERA_INFERENCE_PRICE: z.coerce.number().min(0).default(0.0001),
   TESSERA_CURRENCY: z.string().min(1).max(10).default('TSR'),
+  /** Spot-checks of render and inference results (DESIGN.md §5); `off` accepts every result unchecked. */
+  TESSERA_SPOT_CHECKS: z.enum(['on', 'off']).default('on'),
+  /** Secret the samples are drawn with (HMAC); shared by all replicas. Unset: derived from the token secret. */
+  TESSERA_SAMPLE_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** A new provider has every task checked until this many checks in a row have passed. */
+  TESSERA_CHECK_PROBATION: int(0, 100_000).default(25),
+  /** After probation the check rate halves every this many further clean checks… */
+  TESSERA_CHECK_HALF_LIFE: int(1, 100_000).default(40),
+  /** …down to this fraction of tasks, never below. */
+  TESSERA_CHECK_FLOOR: z.coerce.number().min(0).max(1).default(0.1),
+  /** Failed checks after which a provider is banned. */
+  TESSERA_BAN_AFTER_FAILURES: int(1, 1000).default(3),
+  /** Regions one render check re-renders (each 1/16 of a frame) and rows one inference check re-runs. */
+  TESSERA_CHECK_REGIONS: int(1, 64).default(5),
+  TESSERA_CHECK_ROWS: int(1, 256).default(6),
+  /** Render comparison (libs/workloads verify/thresholds.ts explains the measured defaults). */
+  TESSERA_CHECK_ACCEPT_PSNR_DB: z.coerce.number().min(0).max(200).default(60),
+  TESSERA_CHECK_REJECT_PSNR_DB: z.coerce.number().min(0).max(200).default(40),
+  TESSERA_CHECK_REJECT_SSIM: z.coerce.number().min(0).max(1).default(0.9),
+  /** Inference comparison: |claimed − reference| ≤ atol + rtol·|reference|. */
+  TESSERA_CHECK_ROW_ATOL: z.coerce.number().min(0).max(1).default(1e-4),
+  TESSERA_CHECK_ROW_RTOL: z.coerce.number().min(0).max(1).default(1e-3),
+  /** Rounds of re-execution before a check that stays in the grey zone is given up (the task is re-run). */
+  TESSERA_CHECK_MAX_ROUNDS: int(1, 10).default(3),
+  /** How long a provider has to prove its sampled items before the check fails. */
+  TESSERA_PROOF_TIMEOUT_SEC: int(5, 7 * 24 * 3600).default(600),
+  /** Provider addresses of the trusted verifier pool: they take only check tasks nobody else could take in time. */
+  TESSERA_TRUSTED_VERIFIERS: list.default([]),
+  /** How long a check task waits for an eligible provider before the trusted pool may take it. */
+  TESSERA_VERIFIER_POOL_DELAY_SEC: int(0, 24 * 3600).default(60),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -104,6 +135,18 @@ export interface CoordinatorConfig {
     maxRows: number;
   };
   market: { currency: string; renderPerMegapixelSample: number; inferencePerCpuSecond: number };
+  verification: {
+    enabled: boolean;
+    sampleSecret: string;
+    policy: SamplingPolicy;
+    thresholds: VerificationThresholds;
+    renderRegions: number;
+    inferenceRows: number;
+    maxRounds: number;
+    proofTimeoutMs: number;
+    trustedVerifiers: string[];
+    poolDelayMs: number;
+  };
   scheduler: {
     leaseTtlMs: number;
     heartbeatIntervalMs: number;
@@ -153,9 +196,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       'DATABASE_URL: required in production (the embedded database is for a single laptop process)',
     );
   }
+  if (e.TESSERA_CHECK_REJECT_PSNR_DB > e.TESSERA_CHECK_ACCEPT_PSNR_DB) {
+    problems.push(
+      `TESSERA_CHECK_REJECT_PSNR_DB=${e.TESSERA_CHECK_REJECT_PSNR_DB}: must not exceed TESSERA_CHECK_ACCEPT_PSNR_DB (${e.TESSERA_CHECK_ACCEPT_PSNR_DB})`,
+    );
+  }
+  const badVerifier = e.TESSERA_TRUSTED_VERIFIERS.find((a) => !/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(a));
+  if (badVerifier !== undefined) {
+    problems.push(`TESSERA_TRUSTED_VERIFIERS: "${badVerifier}" is not a base58 provider address`);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const dataDir = resolve(e.TESSERA_DATA_DIR);
+  const tokenSecret = e.TESSERA_TOKEN_SECRET ?? localSecret(dataDir);
   return {
     host: e.TESSERA_HOST,
     port: e.TESSERA_PORT,
@@ -194,6 +247,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       renderPerMegapixelSample: e.TESSERA_RENDER_PRICE,
       inferencePerCpuSecond: e.TESSERA_INFERENCE_PRICE,
     },
+    verification: {
+      enabled: e.TESSERA_SPOT_CHECKS === 'on',
+      sampleSecret:
+        e.TESSERA_SAMPLE_SECRET ??
+        createHmac('sha256', tokenSecret).update('tessera-sample-secret').digest('hex'),
+      policy: {
+        probationChecks: e.TESSERA_CHECK_PROBATION,
+        halfLifeChecks: e.TESSERA_CHECK_HALF_LIFE,
+        floorRate: e.TESSERA_CHECK_FLOOR,
+        banAfterFailures: e.TESSERA_BAN_AFTER_FAILURES,
+      },
+      thresholds: {
+        render: {
+          acceptPsnrDb: e.TESSERA_CHECK_ACCEPT_PSNR_DB,
+          rejectPsnrDb: e.TESSERA_CHECK_REJECT_PSNR_DB,
+          acceptSsim: null,
+          rejectSsim: e.TESSERA_CHECK_REJECT_SSIM,
+        },
+        rows: { atol: e.TESSERA_CHECK_ROW_ATOL, rtol: e.TESSERA_CHECK_ROW_RTOL },
+      },
+      renderRegions: e.TESSERA_CHECK_REGIONS,
+      inferenceRows: e.TESSERA_CHECK_ROWS,
+      maxRounds: e.TESSERA_CHECK_MAX_ROUNDS,
+      proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_SEC * 1000,
+      trustedVerifiers: e.TESSERA_TRUSTED_VERIFIERS,
+      poolDelayMs: e.TESSERA_VERIFIER_POOL_DELAY_SEC * 1000,
+    },
     scheduler: {
       leaseTtlMs: e.TESSERA_LEASE_TTL_SEC * 1000,
       heartbeatIntervalMs: e.TESSERA_HEARTBEAT_SEC * 1000,
@@ -202,7 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       sweepIntervalMs: Math.min(5000, (e.TESSERA_LEASE_TTL_SEC * 1000) / 4),
     },
     auth: {
-      tokenSecret: e.TESSERA_TOKEN_SECRET ?? localSecret(dataDir),
+      tokenSecret,
       coordinatorId: e.TESSERA_COORDINATOR_ID,
       openSignup: e.TESSERA_OPEN_SIGNUP,
       challengeTimeoutMs: e.TESSERA_AUTH_TIMEOUT_SEC * 1000,

@@ -7,6 +7,7 @@ import { JobEntity } from '../jobs/job.entity';
 import { TaskEntity } from '../jobs/task.entity';
 import { ModelEntity } from '../models/model.entity';
 import { ProviderEntity } from '../providers/provider.entity';
+import { VerificationEntity } from '../verification/verification.entity';
 
 export const ENTITIES = [
   AccountEntity,
@@ -19,4 +20,5 @@ export const ENTITIES = [
   BlobEntity,
   BlobGrantEntity,
   ModelEntity,
+  VerificationEntity,
 ];

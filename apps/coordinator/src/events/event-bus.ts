@@ -8,7 +8,11 @@ export type CoordinatorEvent =
   | { type: 'job.updated'; jobId: string; accountId: string }
   | { type: 'task.updated'; jobId: string; accountId: string; taskId: string }
   | { type: 'attempt.cancel'; providerId: string; attemptId: string; reason: string }
-  | { type: 'work.queued'; kind: string };
+  | { type: 'work.queued'; kind: string }
+  /** A spot-check sampled items of the provider's attempt: ask its agent to prove them. */
+  | { type: 'proof.request'; providerId: string; attemptId: string; items: number[]; deadline: string }
+  /** Failed spot-checks banned the provider: close its socket. */
+  | { type: 'provider.banned'; providerId: string; reason: string };
 
 export type EventHandler = (event: CoordinatorEvent) => void;
 

@@ -16,6 +16,7 @@ import { EVENT_BUS, EventBus } from '../events/event-bus';
 import { MetricsService } from '../health/metrics.service';
 import { ProvidersService } from '../providers/providers.service';
 import { SchedulerService } from '../scheduler/scheduler.service';
+import { VerificationService } from '../verification/verification.service';
 import { ClaimWaiters } from './claim-waiters';
 import { ProviderSession } from './provider-session';
 
@@ -23,6 +24,7 @@ import { ProviderSession } from './provider-session';
 export interface GatewayContext {
   config: CoordinatorConfig;
   scheduler: SchedulerService;
+  verification: VerificationService;
   providers: ProvidersService;
   tokens: ProviderTokenService;
   metrics: MetricsService;
@@ -69,6 +71,7 @@ export class ProviderGateway implements OnApplicationBootstrap, BeforeApplicatio
     private readonly adapterHost: HttpAdapterHost,
     @Inject(COORDINATOR_CONFIG) readonly config: CoordinatorConfig,
     readonly scheduler: SchedulerService,
+    readonly verification: VerificationService,
     readonly providers: ProvidersService,
     readonly tokens: ProviderTokenService,
     readonly metrics: MetricsService,
@@ -82,6 +85,12 @@ export class ProviderGateway implements OnApplicationBootstrap, BeforeApplicatio
       if (event.type === 'work.queued') this.waiters.wake(event.kind);
       if (event.type === 'attempt.cancel')
         this.sessions.get(event.providerId)?.cancelAttempt(event.attemptId, event.reason);
+      if (event.type === 'proof.request') {
+        const { providerId, attemptId, items, deadline } = event;
+        this.sessions.get(providerId)?.send({ type: 'proof.request', attemptId, items, deadline });
+      }
+      if (event.type === 'provider.banned')
+        this.sessions.get(event.providerId)?.close(CloseCode.Banned, `banned: ${event.reason}`.slice(0, 120));
     });
     this.flushTimer = setInterval(() => {
       for (const session of this.sessions.values()) void this.flushLogs(session);

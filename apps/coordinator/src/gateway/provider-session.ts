@@ -43,6 +43,8 @@ export class ProviderSession {
   private waitingClaim?: () => void;
   providerId?: string;
   address?: string;
+  /** The wallet that owns the machine (its own address unless the agent named another). */
+  owner?: string;
   /** When this socket registered the provider as connected (to clear only our own mark on close). */
   connectedAt?: Date;
   capabilities?: Capabilities;
@@ -164,6 +166,9 @@ export class ProviderSession {
           await this.ctx.flushLogs(this);
           await this.ctx.scheduler.fail(this.requireProvider(), message);
           return this.send({ type: 'ok', re: message.id });
+        case 'task.proof':
+          await this.ctx.verification.proofReceived(this.requireProvider(), message);
+          return this.send({ type: 'ok', re: message.id });
         case 'claim':
           return; // handled in onFrame
       }
@@ -222,8 +227,11 @@ export class ProviderSession {
       message.agent.name ?? null,
       message.capabilities,
       message.agent.version,
+      message.owner ?? null,
     );
     if (provider.bannedAt) {
+      // It was registered as connected by the lookup above; it is not.
+      await this.ctx.providers.disconnected(provider.id, provider.connectedAt ?? undefined);
       this.reject(
         'BANNED',
         `this provider is banned: ${provider.banReason ?? 'no reason recorded'}`,
@@ -236,6 +244,7 @@ export class ProviderSession {
     this.state = 'authenticated';
     this.providerId = provider.id;
     this.address = provider.address;
+    this.owner = message.owner ?? provider.address;
     this.connectedAt = provider.connectedAt ?? undefined;
     this.capabilities = message.capabilities;
     this.ctx.register(this);
@@ -257,6 +266,10 @@ export class ProviderSession {
       address: provider.address,
       remote: this.remote,
     });
+    // Spot-checks still waiting for this provider's proof (it was away when they were drawn).
+    this.enqueue(async () => {
+      for (const request of await this.ctx.verification.pendingProofRequests(provider.id)) this.send(request);
+    });
   }
 
   /** Leases a task now, or waits (long poll) until work is queued or the wait times out. */
@@ -272,6 +285,7 @@ export class ProviderSession {
           providerId,
           this.capabilities as Capabilities,
           this.cachedBlobs,
+          { address: this.address as string, owner: this.owner },
         );
         if (!lease) return false;
         if (this.state !== 'authenticated') {

@@ -7,6 +7,7 @@ import { AttemptsResolver, JobsResolver, TasksResolver } from '../jobs/jobs.reso
 import { InferenceJobResolver, ModelsResolver } from '../models/models.resolver';
 import { ProvidersResolver } from '../providers/providers.resolver';
 import { RenderResolver } from '../render/render.resolver';
+import { JobChecksResolver, TaskVerificationsResolver } from '../verification/verification.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -18,6 +19,8 @@ export const RESOLVERS = [
   RenderResolver,
   ModelsResolver,
   InferenceJobResolver,
+  TaskVerificationsResolver,
+  JobChecksResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;

@@ -6,7 +6,10 @@ import { TaskEntity } from './task.entity';
 
 /** One execution of a task by one provider: its lease, timings, logs and outcome. */
 @Entity('attempt')
-@Check('attempt_state_ck', `"state" IN ('LEASED','RUNNING','SUCCEEDED','FAILED','EXPIRED','CANCELLED')`)
+@Check(
+  'attempt_state_ck',
+  `"state" IN ('LEASED','RUNNING','SUCCEEDED','FAILED','EXPIRED','CANCELLED','REJECTED')`,
+)
 @Index('attempt_task_idx', ['taskId'])
 @Index('attempt_provider_idx', ['providerId', 'leasedAt'])
 // Partial index over live leases, for the expiry sweep; created by migration.

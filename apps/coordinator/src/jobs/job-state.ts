@@ -7,8 +7,9 @@ export enum JobState {
 }
 
 /**
- * Task life cycle (DESIGN.md §3). SUBMITTED, VERIFYING and REJECTED belong to spot-checks; until
- * they exist a completed task goes straight from RUNNING to ACCEPTED.
+ * Task life cycle (DESIGN.md §3). A completed task is ACCEPTED at once unless it is spot-checked:
+ * then it is VERIFYING until its verification ends (verification/), ACCEPTED when it passes and
+ * QUEUED again (its attempt REJECTED) when it fails. SUBMITTED and REJECTED are not used as task states.
  */
 export enum TaskState {
   QUEUED = 'QUEUED',
@@ -30,7 +31,11 @@ export enum AttemptState {
   /** The lease ran out without a heartbeat (agent died or lost its connection for too long). */
   EXPIRED = 'EXPIRED',
   CANCELLED = 'CANCELLED',
+  /** It succeeded, but a spot-check showed its result is not the work asked for: not paid, not used. */
+  REJECTED = 'REJECTED',
 }
+
+export type TaskRole = 'work' | 'check';
 
 export const TERMINAL_JOB_STATES: readonly JobState[] = [
   JobState.COMPLETED,

@@ -46,6 +46,7 @@ export function toTaskDto(task: TaskEntity): TaskDto {
     jobId: task.jobId,
     index: task.index,
     state: task.state,
+    role: task.role,
     image: task.image,
     cpus: task.reqCpus,
     memoryBytes: task.reqMemoryBytes,

@@ -91,8 +91,11 @@ export class JobsRepository {
     return qb.getMany();
   }
 
+  /** The job's work tasks (its spot-check tasks are seen through their verifications). */
   tasksOf(jobId: string): Promise<TaskEntity[]> {
-    return this.db.getRepository(TaskEntity).find({ where: { jobId }, order: { index: 'ASC' } });
+    return this.db
+      .getRepository(TaskEntity)
+      .find({ where: { jobId, role: 'work' }, order: { index: 'ASC' } });
   }
 
   findTask(taskId: string): Promise<TaskEntity | null> {
@@ -114,14 +117,16 @@ export class JobsRepository {
 
   async acceptedOutputs(jobId: string): Promise<{ index: number; outputs: OutputFile[] }[]> {
     return this.db.query(
-      `SELECT index, outputs FROM task WHERE job_id = $1 AND state = 'ACCEPTED' ORDER BY index`,
+      `SELECT index, outputs FROM task WHERE job_id = $1 AND role = 'work' AND state = 'ACCEPTED' ORDER BY index`,
       [jobId],
     );
   }
 
   /** Outputs of every task of the job, in task order (for merging). */
   async taskOutputs(tx: EntityManager, jobId: string): Promise<{ index: number; outputs: OutputFile[] }[]> {
-    return tx.query(`SELECT index, outputs FROM task WHERE job_id = $1 ORDER BY index`, [jobId]);
+    return tx.query(`SELECT index, outputs FROM task WHERE job_id = $1 AND role = 'work' ORDER BY index`, [
+      jobId,
+    ]);
   }
 
   async complete(tx: EntityManager, jobId: string, outputs: OutputFile[]): Promise<boolean> {
@@ -152,6 +157,12 @@ export class JobsRepository {
     await tx.query(
       `UPDATE task SET state = 'CANCELLED', finished_at = now(), updated_at = now()
         WHERE job_id = $1 AND state IN ('QUEUED', 'LEASED', 'RUNNING', 'SUBMITTED', 'VERIFYING')`,
+      [jobId],
+    );
+    await tx.query(
+      `UPDATE verification SET state = 'CANCELLED', reason = 'the job ended first', proof_deadline = NULL,
+              finished_at = now()
+        WHERE job_id = $1 AND state IN ('PROVING', 'CHECKING')`,
       [jobId],
     );
     const [liveAttempts] = await tx.query(

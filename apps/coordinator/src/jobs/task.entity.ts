@@ -12,7 +12,7 @@ import {
 } from 'typeorm';
 import { bigintNumber } from '../database/transformers';
 import { JobEntity } from './job.entity';
-import { TaskState } from './job-state';
+import { TaskRole, TaskState } from './job-state';
 
 /**
  * A unit one provider executes. Guarantee: at most one attempt of a task is active at a time
@@ -23,7 +23,9 @@ import { TaskState } from './job-state';
   'task_state_ck',
   `"state" IN ('QUEUED','LEASED','RUNNING','SUBMITTED','VERIFYING','ACCEPTED','REJECTED','FAILED','CANCELLED')`,
 )
-@Index('task_job_index_uq', ['jobId', 'index'], { unique: true })
+@Check('task_role_ck', `"role" IN ('work','check')`)
+// A job's work tasks are numbered uniquely; its spot-check tasks take the number of the task they check.
+@Index('task_job_index_uq', ['jobId', 'index'], { unique: true, where: `"role" = 'work'` })
 // Partial indexes the claim query walks; created by migration (TypeORM cannot describe them).
 @Index('task_queue_idx', { synchronize: false })
 @Index('task_queue_image_idx', { synchronize: false })
@@ -47,6 +49,28 @@ export class TaskEntity {
 
   @Column({ type: 'varchar', length: 16 })
   state: TaskState;
+
+  /**
+   * `work`: part of what the customer asked for. `check`: a spot-check that re-executes samples of
+   * another task's accepted-pending attempt (verification/); it counts towards nothing the customer sees.
+   */
+  @Column({ type: 'varchar', length: 8, default: 'work' })
+  role: TaskRole;
+
+  /** Check tasks: the verification they serve. */
+  @Column({ type: 'uuid', nullable: true })
+  verificationId: string | null;
+
+  /**
+   * Provider ids and owner addresses that may not lease this task (a check's checked provider and
+   * the verifiers before it): spot-checks are done by someone else.
+   */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  exclude: string[];
+
+  /** Check tasks: from when the trusted verifier pool may lease it (null: never). */
+  @Column({ type: 'timestamptz', nullable: true })
+  poolAfter: Date | null;
 
   @Column({ type: 'jsonb' })
   params: Record<string, unknown>;

@@ -14,6 +14,10 @@ export class ProviderEntity {
   @Column({ type: 'varchar', length: 100, nullable: true })
   name: string | null;
 
+  /** The wallet that owns the machine and is paid for it; null: the provider's own address. */
+  @Column({ type: 'varchar', length: 44, nullable: true })
+  owner: string | null;
+
   @Column({ type: 'jsonb' })
   capabilities: Capabilities;
 
@@ -36,4 +40,16 @@ export class ProviderEntity {
 
   @Column({ type: 'varchar', length: 500, nullable: true })
   banReason: string | null;
+
+  // Spot-check record (verification/): what the adaptive check rate and reputation are computed from.
+
+  @Column({ type: 'int', default: 0 })
+  checksPassed: number;
+
+  @Column({ type: 'int', default: 0 })
+  checksFailed: number;
+
+  /** Checks passed since the last failure. */
+  @Column({ type: 'int', default: 0 })
+  cleanStreak: number;
 }

@@ -21,14 +21,15 @@ export class ProvidersRepository {
     name: string | null,
     capabilities: Capabilities,
     agentVersion: string,
+    owner: string | null = null,
   ): Promise<ProviderEntity> {
     const rows: { id: string }[] = await this.db.query(
-      `INSERT INTO provider (address, name, capabilities, agent_version, last_seen_at, connected_at)
-       VALUES ($1, $2, $3, $4, now(), now())
+      `INSERT INTO provider (address, name, capabilities, agent_version, last_seen_at, connected_at, owner)
+       VALUES ($1, $2, $3, $4, now(), now(), $5)
        ON CONFLICT (address) DO UPDATE SET name = COALESCE(EXCLUDED.name, provider.name), capabilities = EXCLUDED.capabilities,
-         agent_version = EXCLUDED.agent_version, last_seen_at = now(), connected_at = now()
+         agent_version = EXCLUDED.agent_version, last_seen_at = now(), connected_at = now(), owner = EXCLUDED.owner
        RETURNING id`,
-      [address, name, JSON.stringify(capabilities), agentVersion],
+      [address, name, JSON.stringify(capabilities), agentVersion, owner === address ? null : owner],
     );
     return (await this.db.getRepository(ProviderEntity).findOneBy({ id: rows[0].id })) as ProviderEntity;
   }
@@ -67,6 +68,10 @@ export class ProvidersRepository {
 
   findById(id: string): Promise<ProviderEntity | null> {
     return this.db.getRepository(ProviderEntity).findOneBy({ id });
+  }
+
+  findByAddress(address: string): Promise<ProviderEntity | null> {
+    return this.db.getRepository(ProviderEntity).findOneBy({ address });
   }
 
   findByIds(ids: readonly string[]): Promise<ProviderEntity[]> {

@@ -18,7 +18,7 @@ export class ProvidersResolver {
     return this.providersService.list(actor, { onlineOnly, limit: Math.min(Math.max(limit, 1), 1000) });
   }
 
-  @Query(() => ProviderDto)
+  @Query(() => ProviderDto, { description: 'One provider, by its id or its Solana address.' })
   provider(@CurrentActor() actor: Actor, @Args('id', { type: () => ID }) id: string): Promise<ProviderDto> {
     return this.providersService.get(actor, id);
   }

@@ -3,7 +3,8 @@ import type { Capabilities } from '@tessera/protocol';
 import { Actor } from '../auth/actor';
 import { AppError } from '../common/app-error';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
-import { ProviderDto } from './dtos/provider.dto';
+import { checkRate, reputation } from '@tessera/workloads';
+import { CheckRecordDto, ProviderDto } from './dtos/provider.dto';
 import { ProviderEntity } from './provider.entity';
 import { ProviderStats, ProvidersRepository } from './providers.repository';
 
@@ -24,8 +25,9 @@ export class ProvidersService {
     name: string | null,
     capabilities: Capabilities,
     agentVersion: string,
+    owner: string | null = null,
   ): Promise<ProviderEntity> {
-    return this.providers.upsertConnected(address, name, capabilities, agentVersion);
+    return this.providers.upsertConnected(address, name, capabilities, agentVersion, owner);
   }
 
   updateCapabilities(providerId: string, capabilities: Capabilities): Promise<void> {
@@ -54,9 +56,14 @@ export class ProvidersService {
     return rows.map((p) => this.toDto(p));
   }
 
-  async get(_actor: Actor, id: string): Promise<ProviderDto> {
-    const provider = /^[0-9a-f-]{36}$/i.test(id) ? await this.providers.findById(id) : null;
-    if (!provider) throw new AppError('PROVIDER_NOT_FOUND', `no provider ${id}`);
+  /** One provider by its id or its Solana address (what an agent knows itself by). */
+  async get(_actor: Actor, idOrAddress: string): Promise<ProviderDto> {
+    const provider = /^[0-9a-f-]{36}$/i.test(idOrAddress)
+      ? await this.providers.findById(idOrAddress)
+      : /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(idOrAddress)
+        ? await this.providers.findByAddress(idOrAddress)
+        : null;
+    if (!provider) throw new AppError('PROVIDER_NOT_FOUND', `no provider ${idOrAddress}`);
     return this.toDto(provider);
   }
 
@@ -92,6 +99,21 @@ export class ProvidersService {
       slots: c.slots,
       images: c.images,
       banned: p.bannedAt !== null,
+      owner: p.owner ?? p.address,
+      record: this.recordOf(p),
+    };
+  }
+
+  /** The spot-check record customers and the provider see (DESIGN.md §5). */
+  private recordOf(p: ProviderEntity): CheckRecordDto {
+    const record = { cleanStreak: p.cleanStreak, passed: p.checksPassed, failed: p.checksFailed };
+    return {
+      checksPassed: p.checksPassed,
+      checksFailed: p.checksFailed,
+      cleanStreak: p.cleanStreak,
+      reputation: reputation(record),
+      checkRate: checkRate(record, this.config.verification.policy),
+      banReason: p.banReason,
     };
   }
 }

@@ -18,6 +18,10 @@ export interface ProviderFit {
   images: string[];
   /** Digests in the agent's blob cache: tasks whose cache key is one of them come before all others. */
   blobs: string[];
+  /** The wallet that owns the machine: tasks excluding it (spot-checks of its own work) are skipped. */
+  owner: string;
+  /** A trusted verifier takes only spot-checks that waited for an eligible provider long enough. */
+  trusted: boolean;
 }
 
 export interface LeasedTaskRow {
@@ -52,6 +56,8 @@ export interface LockedAttempt {
   jobId: string;
   accountId: string;
   providerId: string;
+  role: 'work' | 'check';
+  verificationId: string | null;
 }
 
 /**
@@ -90,18 +96,24 @@ export class LeasesRepository {
       inputs: TaskInput[];
       attempt_id: string;
       lease_expires_at: Date;
-    }>('tessera_claim', 'SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-      providerId,
-      fit.kinds,
-      fit.cpus,
-      fit.memoryBytes,
-      fit.gpus,
-      fit.vramBytes,
-      fit.images,
-      fit.blobs,
-      failureLimit,
-      leaseTtlMs,
-    ]);
+    }>(
+      'tessera_claim',
+      'SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+      [
+        providerId,
+        fit.owner,
+        fit.trusted,
+        fit.kinds,
+        fit.cpus,
+        fit.memoryBytes,
+        fit.gpus,
+        fit.vramBytes,
+        fit.images,
+        fit.blobs,
+        failureLimit,
+        leaseTtlMs,
+      ],
+    );
     const r = rows[0];
     if (!r) return undefined;
     return {
@@ -157,7 +169,7 @@ export class LeasesRepository {
            FROM attempt a JOIN task t ON t.id = a.task_id
           WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE AND a.state IN ('LEASED', 'RUNNING')
             AND t.current_attempt_id = $1 AND t.state IN ('LEASED', 'RUNNING')
-            AND NOT (t.kind = ANY($9::text[]))
+            AND t.role = 'work' AND NOT (t.kind = ANY($9::text[]))
           FOR UPDATE OF a, t
        ), a AS (
          UPDATE attempt SET state = 'SUCCEEDED', outputs = $3::jsonb, started_at = COALESCE(started_at, $4),
@@ -273,9 +285,10 @@ export class LeasesRepository {
   async taskOfAttempt(
     attemptId: string,
     providerId: string,
-  ): Promise<(TaskSpec & { kind: string; items: number }) | undefined> {
+  ): Promise<(TaskSpec & { kind: string; items: number; role: 'work' | 'check' }) | undefined> {
     const rows: {
       kind: string;
+      role: 'work' | 'check';
       items: number;
       index: number;
       params: Record<string, unknown>;
@@ -287,7 +300,7 @@ export class LeasesRepository {
       timeoutSec: number;
       inputs: TaskInput[];
     }[] = await this.db.query(
-      `SELECT t.kind, t.items, t.index, t.params, t.image, t.req_cpus AS "reqCpus", t.req_memory_bytes AS "reqMemoryBytes",
+      `SELECT t.kind, t.role, t.items, t.index, t.params, t.image, t.req_cpus AS "reqCpus", t.req_memory_bytes AS "reqMemoryBytes",
               t.req_gpus AS "reqGpus", t.req_vram_bytes AS "reqVramBytes", t.timeout_sec AS "timeoutSec", t.inputs
          FROM attempt a JOIN task t ON t.id = a.task_id
         WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE`,
@@ -297,6 +310,7 @@ export class LeasesRepository {
     if (!r) return undefined;
     return {
       kind: r.kind,
+      role: r.role,
       items: r.items,
       index: r.index,
       params: r.params,
@@ -338,7 +352,7 @@ export class LeasesRepository {
         `SELECT a.id AS "attemptId", a.state AS "attemptState", a.outputs AS "attemptOutputs", t.id AS "taskId",
                 t.state AS "taskState", t.index AS "taskIndex", t.current_attempt_id AS "currentAttemptId",
                 t.attempts, t.max_attempts AS "maxAttempts", t.job_id AS "jobId", j.account_id AS "accountId",
-                a.provider_id AS "providerId"
+                a.provider_id AS "providerId", t.role, t.verification_id AS "verificationId"
            FROM attempt a JOIN task t ON t.id = a.task_id JOIN job j ON j.id = t.job_id
           WHERE a.id = $1 AND (a.provider_id = $2) IS TRUE
           FOR UPDATE OF a, t`,

@@ -33,6 +33,8 @@ describe('SchedulerService on PostgreSQL', () => {
       DATABASE_POOL_SIZE: '4',
       TESSERA_ALLOWED_IMAGES: 'tessera/toolbox:1,tessera/other:1',
       TESSERA_TASK_MAX_ATTEMPTS: '2',
+      // Scheduling on its own; spot-checks of these completions are verification.int-spec's.
+      TESSERA_SPOT_CHECKS: 'off',
     });
     sut = env.get(SchedulerService);
     jobs = env.get(JobsService);
@@ -161,8 +163,21 @@ describe('SchedulerService on PostgreSQL', () => {
       await client.query(`SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
                           SET auto_explain.log_analyze = on; SET auto_explain.log_level = notice; SET client_min_messages = notice`);
       const { rows } = await client.query(
-        `SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [p.id, ['container'], 2, 8 * 2 ** 30, 0, 0, ['tessera/other:1'], [sha256Hex('no task')], 3, 30_000],
+        `SELECT * FROM tessera_claim_task($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          p.id,
+          'an-owner',
+          false,
+          ['container'],
+          2,
+          8 * 2 ** 30,
+          0,
+          0,
+          ['tessera/other:1'],
+          [sha256Hex('no task')],
+          3,
+          30_000,
+        ],
       );
       expect(rows[0].task_index).toBe(0);
       // This transaction's own scan counters: rows and index entries the claim touched in `task`.
@@ -437,15 +452,18 @@ describe('SchedulerService on PostgreSQL', () => {
       expect((await jobs.get(customer, jobId)).state).not.toBe(JobState.COMPLETED);
     });
 
-    it('accepts a completion without a commitment from an agent that predates them', async () => {
+    it('refuses an inference result without a commitment (protocol 2 requires one), failing the attempt', async () => {
       const { jobId, attemptId, complete } = await completion(2);
-      await complete();
-      const [attempt] = await db.query(
-        `SELECT state, commitment_root, commitment_items FROM attempt WHERE id = $1`,
-        [attemptId],
-      );
-      expect(attempt).toEqual({ state: 'SUCCEEDED', commitment_root: null, commitment_items: null });
-      expect((await jobs.get(customer, jobId)).state).toBe(JobState.COMPLETED);
+      const error = await complete().catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'OUTPUT_INVALID',
+        message: expect.stringMatching(/needs a commitment to its items/),
+      });
+      const [attempt] = await db.query(`SELECT state, commitment_root FROM attempt WHERE id = $1`, [
+        attemptId,
+      ]);
+      expect(attempt).toEqual({ state: 'FAILED', commitment_root: null });
+      expect((await jobs.get(customer, jobId)).state).not.toBe(JobState.COMPLETED);
     });
   });
 

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { BlobsModule } from '../blobs/blobs.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { VerificationModule } from '../verification/verification.module';
 import { LeaseSweeperService } from './lease-sweeper.service';
 import { LeasesRepository } from './leases.repository';
 import { SchedulerService } from './scheduler.service';
 
 @Module({
-  imports: [BlobsModule, JobsModule],
+  imports: [BlobsModule, JobsModule, VerificationModule],
   providers: [LeasesRepository, SchedulerService, LeaseSweeperService],
   exports: [SchedulerService],
 })

@@ -10,6 +10,9 @@ import { MetricsService } from '../health/metrics.service';
 import { ProviderProfile, WorkloadOutputError } from '@tessera/workloads';
 import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
 import { WorkloadRegistry } from '../workloads/workloads.module';
+import { JobCompletionService } from '../jobs/job-completion.service';
+import { SETTLEMENT_HOOKS, SettlementHooks } from '../verification/settlement-hooks';
+import { VerificationService } from '../verification/verification.service';
 import { GatewayError } from './gateway-error';
 import { LeasedTaskRow, LeasesRepository, LockedAttempt, ProviderFit } from './leases.repository';
 
@@ -24,8 +27,14 @@ export function profileOf(c: Capabilities): ProviderProfile {
 }
 
 /** What the claim matches tasks against: the machine, and the blobs its agent last said it caches. */
-export function fitOf(capabilities: Capabilities, cachedBlobs: readonly string[] = []): ProviderFit {
+export function fitOf(
+  capabilities: Capabilities,
+  cachedBlobs: readonly string[] = [],
+  identity: { owner: string; trusted: boolean } = { owner: '', trusted: false },
+): ProviderFit {
   return {
+    owner: identity.owner,
+    trusted: identity.trusted,
     kinds: capabilities.kinds,
     cpus: capabilities.cpu.cores,
     memoryBytes: capabilities.memoryBytes,
@@ -35,6 +44,14 @@ export function fitOf(capabilities: Capabilities, cachedBlobs: readonly string[]
     // Distinct: each one is a probe of the queue.
     blobs: [...new Set(cachedBlobs)],
   };
+}
+
+/** What settling a failure leaves to do once committed. */
+interface Settled {
+  /** Attempts on other providers that must now be cancelled (the job failed). */
+  cancelled: { id: string; providerId: string }[];
+  /** A spot-check's task failed for good: its verification ends unresolved. */
+  checkGaveUp?: { verificationId: string; reason: string };
 }
 
 /**
@@ -57,6 +74,9 @@ export class SchedulerService {
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
+    private readonly verification: VerificationService,
+    private readonly completion: JobCompletionService,
+    @Inject(SETTLEMENT_HOOKS) private readonly settlement: SettlementHooks,
   ) {
     this.allowedImages = new Set([
       ...config.workloads.allowedImages,
@@ -68,15 +88,21 @@ export class SchedulerService {
   /**
    * Leases the best fitting queued task to the provider, or undefined when none fits. Tasks whose
    * cache key is among `cachedBlobs` (the agent's blob cache, from its claim) come first, then
-   * tasks on an image the provider has cached, then any.
+   * tasks on an image the provider has cached, then any. Spot-checks of work by this provider or
+   * its owner are never leased to it; a trusted verifier gets only spot-checks.
    */
   async claim(
     providerId: string,
     capabilities: Capabilities,
     cachedBlobs: readonly string[] = [],
+    identity: { address: string; owner?: string } = { address: '' },
   ): Promise<Lease | undefined> {
     const { leaseTtlMs, providerJobFailureLimit } = this.config.scheduler;
-    const fit = fitOf(capabilities, cachedBlobs);
+    const fit = fitOf(capabilities, cachedBlobs, {
+      owner: identity.owner ?? identity.address,
+      trusted:
+        identity.address !== '' && this.config.verification.trustedVerifiers.includes(identity.address),
+    });
     // Only images a task can name matter for the preference; it also bounds the claim's per-image probes.
     fit.images = fit.images.filter((image) => this.allowedImages.has(image));
     const row = await this.leases.claim(providerId, fit, leaseTtlMs, providerJobFailureLimit);
@@ -158,7 +184,19 @@ export class SchedulerService {
     // anything must not pass for a render chunk or an inference shard): then the statement refuses
     // it and the checks below run on the slow path.
     const checked = !missing && (msg.outputs.length > 0 || msg.commitment !== undefined);
-    if (checked) await this.checkOutputs(providerId, msg);
+    if (checked) {
+      const task = await this.checkOutputs(providerId, msg);
+      // Render and inference work may be spot-checked, and spot-checks' own results are compared:
+      // those completions are the verification's to settle (it returns `accept` when not checked).
+      if (task && this.verification.handles(task)) {
+        const outcome = await this.verification.completed(providerId, msg, task);
+        if (outcome === 'handled') {
+          this.metrics.tasksCompleted.inc({ outcome: task.role === 'check' ? 'checked' : 'verifying' });
+          return;
+        }
+        if (outcome === undefined) return this.explainRefusal(providerId, msg, missing);
+      }
+    }
     if (!missing) {
       let done = await this.leases.completeLive(
         msg.attemptId,
@@ -181,16 +219,31 @@ export class SchedulerService {
         );
       }
       if (done) {
-        const jobCompleted =
-          done.tasksDone >= done.tasksTotal &&
-          (await this.jobs.transaction((tx) => this.completeJob(tx, done.jobId)));
+        const jobCompleted = await this.completion.completeIfDone(done);
         this.metrics.tasksCompleted.inc({ outcome: 'accepted' });
         this.publishTask(done.jobId, done.accountId, done.taskId);
         if (jobCompleted) this.logger.log({ msg: 'job completed', jobId: done.jobId });
+        if (msg.commitment !== undefined)
+          await this.settlement.taskAccepted({
+            jobId: done.jobId,
+            taskId: done.taskId,
+            attemptId: msg.attemptId,
+            providerId,
+            verified: 'unchecked',
+          });
         return;
       }
     }
-    // Not accepted: say why. The attempt can only have left the live states, so no lock is needed.
+    return this.explainRefusal(providerId, msg, missing);
+  }
+
+  /** A completion that was not accepted: say why. */
+  private async explainRefusal(
+    providerId: string,
+    msg: TaskCompletedMessage,
+    missing: TaskCompletedMessage['outputs'][number] | undefined,
+  ): Promise<void> {
+    // The attempt can only have left the live states, so no lock is needed.
     const status = await this.leases.attemptStatus(msg.attemptId, providerId);
     if (!status) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
     if (status.attemptState === 'SUCCEEDED') return; // a repeated report, already accepted
@@ -219,9 +272,12 @@ export class SchedulerService {
    * spot-checks sample from. A result that fails them fails its attempt, so the task is retried
    * elsewhere, and the agent hears why.
    */
-  private async checkOutputs(providerId: string, msg: TaskCompletedMessage): Promise<void> {
+  private async checkOutputs(
+    providerId: string,
+    msg: TaskCompletedMessage,
+  ): Promise<Awaited<ReturnType<LeasesRepository['taskOfAttempt']>>> {
     const task = await this.leases.taskOfAttempt(msg.attemptId, providerId);
-    if (!task) return; // not this provider's attempt: the completion below says so
+    if (!task) return undefined; // not this provider's attempt: the completion below says so
     const plugin = this.workloads.get(task.kind);
     try {
       await plugin.checkOutputs?.(
@@ -230,7 +286,7 @@ export class SchedulerService {
         (file, maxBytes) => this.readBlob(file.sha256, maxBytes),
         false,
       );
-      if (plugin.commitItems) this.checkCommitment(providerId, msg, task);
+      if (plugin.commitItems) this.checkCommitment(msg, task);
     } catch (error) {
       if (!(error instanceof WorkloadOutputError)) throw error;
       this.logger.warn({
@@ -251,24 +307,16 @@ export class SchedulerService {
         `${error.message}; the attempt failed and the task will be retried`,
       );
     }
+    return task;
   }
 
   /** Throws WorkloadOutputError when the commitment does not cover exactly the task's items. */
-  private checkCommitment(
-    providerId: string,
-    msg: TaskCompletedMessage,
-    task: { kind: string; items: number },
-  ): void {
+  private checkCommitment(msg: TaskCompletedMessage, task: { kind: string; items: number }): void {
     if (!msg.commitment) {
-      // Agents from before commitments still complete tasks; spot-checks will have to treat these
-      // results as uncommitted until they are gone.
-      this.logger.warn({
-        msg: 'completion without a commitment (an older agent?)',
-        attemptId: msg.attemptId,
-        providerId,
-        kind: task.kind,
-      });
-      return;
+      // Protocol 2 makes it mandatory: without it nothing can be spot-checked.
+      throw new WorkloadOutputError(
+        `a ${task.kind} result needs a commitment to its items (docs/protocol.md, "Commitments")`,
+      );
     }
     if (msg.commitment.items !== task.items) {
       throw new WorkloadOutputError(
@@ -290,13 +338,6 @@ export class SchedulerService {
     return Buffer.concat(chunks).subarray(0, Math.min(length, maxBytes));
   }
 
-  private async completeJob(tx: EntityManager, jobId: string): Promise<boolean> {
-    const job = await this.jobs.lock(tx, jobId);
-    if (!job || job.state !== JobState.RUNNING) return false;
-    const outputs = this.workloads.get(job.kind).merge(job.params, await this.jobs.taskOutputs(tx, jobId));
-    return this.jobs.complete(tx, jobId, outputs);
-  }
-
   /** Records a failed attempt; the task is retried elsewhere or, past its attempt limit, fails the job. */
   async fail(providerId: string, msg: TaskFailedMessage): Promise<void> {
     const outcome = await this.leases.withLockedAttempt(msg.attemptId, providerId, async (tx, a) => {
@@ -304,18 +345,18 @@ export class SchedulerService {
       if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') return 'settled' as const;
       const failure = { code: msg.code, message: msg.message, exitCode: msg.exitCode };
       // An agent that gives a task back (shutting down, lease never delivered) is not at fault.
-      const cancelled = await this.settleFailure(
+      const settled = await this.settleFailure(
         tx,
         a,
         msg.code === 'CANCELLED' ? 'CANCELLED' : 'FAILED',
         failure,
       );
-      return { a, cancelled };
+      return { a, settled };
     });
     if (outcome === undefined) throw new GatewayError('NOT_LEASED', `attempt ${msg.attemptId} is not yours`);
     if (outcome === 'settled') return;
     this.metrics.tasksCompleted.inc({ outcome: 'failed' });
-    this.afterSettle(outcome.a, outcome.cancelled);
+    this.afterSettle(outcome.a, outcome.settled);
   }
 
   /** Gives back a lease that was never delivered: re-queued at once, not counted against the provider. */
@@ -334,13 +375,13 @@ export class SchedulerService {
     const outcome = await this.leases.withLockedAttempt(attemptId, providerId, async (tx, a) => {
       if (a.attemptState !== 'LEASED' && a.attemptState !== 'RUNNING') return undefined;
       const message = `the agent stopped heartbeating (lease of ${this.config.scheduler.leaseTtlMs / 1000} s ran out)`;
-      const cancelled = await this.settleFailure(tx, a, 'EXPIRED', { code: 'LEASE_EXPIRED', message });
-      return { a, cancelled };
+      const settled = await this.settleFailure(tx, a, 'EXPIRED', { code: 'LEASE_EXPIRED', message });
+      return { a, settled };
     });
     if (!outcome) return false;
     this.metrics.leasesExpired.inc();
     this.logger.warn({ msg: 'lease expired', attemptId, providerId, taskId: outcome.a.taskId });
-    this.afterSettle(outcome.a, outcome.cancelled);
+    this.afterSettle(outcome.a, outcome.settled);
     return true;
   }
 
@@ -355,18 +396,29 @@ export class SchedulerService {
     a: LockedAttempt,
     state: 'FAILED' | 'EXPIRED' | 'CANCELLED',
     failure: { code: string; message: string; exitCode?: number },
-  ): Promise<{ id: string; providerId: string }[]> {
+  ): Promise<Settled> {
     await this.leases.endAttempt(tx, a.attemptId, state, failure);
+    const none: Settled = { cancelled: [] };
     if (a.currentAttemptId !== a.attemptId || (a.taskState !== 'LEASED' && a.taskState !== 'RUNNING'))
-      return [];
+      return none;
     if (state === 'CANCELLED') {
       await this.leases.requeueTask(tx, a.taskId, { refundAttempt: true });
-      return [];
+      return none;
     }
     await this.leases.recordProviderFailure(tx, a.jobId, a.providerId);
     if (a.attempts < a.maxAttempts) {
       await this.leases.requeueTask(tx, a.taskId);
-      return [];
+      return none;
+    }
+    if (a.role === 'check') {
+      // A spot-check that cannot run ends its verification unresolved, not the customer's job.
+      await this.leases.failTask(tx, a.taskId, 'CHECK_FAILED', failure.message);
+      return {
+        cancelled: [],
+        checkGaveUp: a.verificationId
+          ? { verificationId: a.verificationId, reason: failure.message }
+          : undefined,
+      };
     }
     const reason = `task ${a.taskIndex} failed ${a.attempts} times; last: ${failure.code}: ${failure.message}`;
     await this.leases.failTask(tx, a.taskId, 'TASK_FAILED', reason);
@@ -374,10 +426,16 @@ export class SchedulerService {
       code: 'TASK_FAILED',
       message: reason,
     });
-    return liveAttempts;
+    return { cancelled: liveAttempts };
   }
 
-  private afterSettle(a: LockedAttempt, cancelled: { id: string; providerId: string }[]): void {
+  private afterSettle(a: LockedAttempt, { cancelled, checkGaveUp }: Settled): void {
+    // Concluded once the failure is committed: a verification has its own transaction.
+    if (checkGaveUp) {
+      void this.verification
+        .checkTaskGaveUp(checkGaveUp.verificationId, checkGaveUp.reason)
+        .catch((error: unknown) => this.logger.error({ msg: 'could not end a spot-check', err: error }));
+    }
     this.publishTask(a.jobId, a.accountId, a.taskId);
     for (const attempt of cancelled) {
       this.events.publish({

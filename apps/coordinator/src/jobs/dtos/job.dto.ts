@@ -144,6 +144,11 @@ export class TaskDto {
   index: number;
   @Field(() => TaskState)
   state: TaskState;
+  @Field({
+    description:
+      '`work` (part of the job) or `check` (a spot-check re-executing samples of the task with the same index).',
+  })
+  role: string;
   @Field()
   image: string;
   @Field(() => Float)

@@ -22,6 +22,30 @@ export class ProviderStatsDto {
   expired: number;
 }
 
+@ObjectType('CheckRecord', {
+  description:
+    "A provider's spot-check record: how often its work is re-executed elsewhere, and how that went.",
+})
+export class CheckRecordDto {
+  @Field(() => Int)
+  checksPassed: number;
+  @Field(() => Int, { description: 'Results a spot-check rejected (each withheld pay and slashed bond).' })
+  checksFailed: number;
+  @Field(() => Int, { description: 'Checks passed since the last failure.' })
+  cleanStreak: number;
+  @Field(() => Float, {
+    description: 'In [0, 1]: passes over checks, a failure weighing ten passes; 0.5 for a newcomer.',
+  })
+  reputation: number;
+  @Field(() => Float, {
+    description:
+      'Probability that its next task is spot-checked: 1 on probation, then lower with a clean record, down to a floor.',
+  })
+  checkRate: number;
+  @Field(() => String, { nullable: true })
+  banReason: string | null;
+}
+
 @ObjectType('Provider', { description: 'A machine running the provider agent.' })
 export class ProviderDto {
   @Field(() => ID)
@@ -58,4 +82,8 @@ export class ProviderDto {
   images: string[];
   @Field()
   banned: boolean;
+  @Field({ description: 'The wallet that owns the machine and is paid for it (its own address unless set).' })
+  owner: string;
+  @Field(() => CheckRecordDto)
+  record: CheckRecordDto;
 }

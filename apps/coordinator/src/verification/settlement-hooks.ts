@@ -1,0 +1,44 @@
+import { Logger } from '@nestjs/common';
+
+/** How a task's result became final. */
+export type Verified = 'unchecked' | 'passed' | 'unresolved';
+
+/**
+ * Where money follows verification (the payments issue implements it on the ledger). A task is
+ * payable only once its verification state is final, so these are called only then, after the
+ * state change is committed, at least once per event: implementations must be idempotent (keyed
+ * by task and attempt).
+ */
+export interface SettlementHooks {
+  /** The task's result is final and accepted: its provider earns the task's price. */
+  taskAccepted(event: {
+    jobId: string;
+    taskId: string;
+    attemptId: string;
+    providerId: string;
+    verified: Verified;
+  }): Promise<void>;
+  /** A spot-check rejected the attempt: its provider is not paid for it and its bond is slashed. */
+  attemptRejected(event: {
+    jobId: string;
+    taskId: string;
+    attemptId: string;
+    providerId: string;
+    reason: string;
+  }): Promise<void>;
+}
+
+export const SETTLEMENT_HOOKS = Symbol('SETTLEMENT_HOOKS');
+
+/** Until payments are wired: say what would be paid and slashed. */
+export class LoggingSettlementHooks implements SettlementHooks {
+  private readonly logger = new Logger('Settlement');
+
+  async taskAccepted(event: Parameters<SettlementHooks['taskAccepted']>[0]): Promise<void> {
+    this.logger.debug({ msg: 'task payable', ...event });
+  }
+
+  async attemptRejected(event: Parameters<SettlementHooks['attemptRejected']>[0]): Promise<void> {
+    this.logger.log({ msg: 'attempt rejected: pay withheld, bond to slash', ...event });
+  }
+}
