@@ -5,6 +5,7 @@ import { AttemptEntity } from '../jobs/attempt.entity';
 import { JobProviderFailureEntity } from '../jobs/job-provider-failure.entity';
 import { JobEntity } from '../jobs/job.entity';
 import { TaskEntity } from '../jobs/task.entity';
+import { LEDGER_ENTITIES } from '../ledger/ledger.entities';
 import { ModelEntity } from '../models/model.entity';
 import { ProviderEntity } from '../providers/provider.entity';
 
@@ -19,4 +20,5 @@ export const ENTITIES = [
   BlobEntity,
   BlobGrantEntity,
   ModelEntity,
+  ...LEDGER_ENTITIES,
 ];

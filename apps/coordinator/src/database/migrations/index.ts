@@ -4,6 +4,7 @@ import { ProgressItems1764200000000 } from './1764200000000-progress-items';
 import { Models1764300000000 } from './1764300000000-models';
 import { BlobAffinity1764400000000 } from './1764400000000-blob-affinity';
 import { Commitments1764500000000 } from './1764500000000-commitments';
+import { Ledger1764700000000 } from './1764700000000-ledger';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Models1764300000000,
   BlobAffinity1764400000000,
   Commitments1764500000000,
+  Ledger1764700000000,
 ];
