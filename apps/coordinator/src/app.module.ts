@@ -18,6 +18,7 @@ import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { JobsService } from './jobs/jobs.service';
+import { LedgerModule } from './ledger/ledger.module';
 import { ProvidersModule } from './providers/providers.module';
 import { ProvidersService } from './providers/providers.service';
 import { ModelsModule } from './models/models.module';
@@ -51,6 +52,7 @@ export class AppModule implements NestModule {
         GatewayModule,
         RenderModule,
         ModelsModule,
+        LedgerModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [JobsModule, ProvidersModule],

@@ -35,6 +35,11 @@ export type AppErrorCode =
   | 'BLOB_TOO_LARGE'
   | 'BLOB_HASH_MISMATCH'
   | 'BLOB_BAD_DIGEST'
+  // ledger
+  | 'INSUFFICIENT_FUNDS'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'UNBALANCED_JOURNAL'
+  | 'PAYOUT_NOT_FOUND'
   // providers
   | 'PROVIDER_NOT_FOUND';
 
@@ -62,11 +67,15 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'BLOB_NOT_FOUND':
     case 'PROVIDER_NOT_FOUND':
     case 'MODEL_NOT_FOUND':
+    case 'PAYOUT_NOT_FOUND':
       return 404;
     case 'JOB_ALREADY_FINISHED':
     case 'JOB_NOT_FINISHED':
     case 'MODEL_EXISTS':
+    case 'IDEMPOTENCY_CONFLICT':
       return 409;
+    case 'INSUFFICIENT_FUNDS':
+      return 402;
     case 'UNAVAILABLE':
       return 503;
     case 'BLOB_TOO_LARGE':
@@ -86,6 +95,7 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'SIGNATURE_MISMATCH':
     case 'BLOB_HASH_MISMATCH':
     case 'BLOB_BAD_DIGEST':
+    case 'UNBALANCED_JOURNAL':
       return 400;
   }
 }

@@ -5,6 +5,7 @@ import { AttemptEntity } from '../jobs/attempt.entity';
 import { JobProviderFailureEntity } from '../jobs/job-provider-failure.entity';
 import { JobEntity } from '../jobs/job.entity';
 import { TaskEntity } from '../jobs/task.entity';
+import { LEDGER_ENTITIES } from '../ledger/ledger.entities';
 import { ModelEntity } from '../models/model.entity';
 import { ProviderEntity } from '../providers/provider.entity';
 import { VerificationEntity } from '../verification/verification.entity';
@@ -21,4 +22,5 @@ export const ENTITIES = [
   BlobGrantEntity,
   ModelEntity,
   VerificationEntity,
+  ...LEDGER_ENTITIES,
 ];

@@ -5,6 +5,7 @@ import { Models1764300000000 } from './1764300000000-models';
 import { BlobAffinity1764400000000 } from './1764400000000-blob-affinity';
 import { Commitments1764500000000 } from './1764500000000-commitments';
 import { Verification1764600000000 } from './1764600000000-verification';
+import { Ledger1764700000000 } from './1764700000000-ledger';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   BlobAffinity1764400000000,
   Commitments1764500000000,
   Verification1764600000000,
+  Ledger1764700000000,
 ];
