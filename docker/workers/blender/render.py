@@ -307,13 +307,16 @@ def set_border(render, box, width, height):
     """Renders only `box` (pixels from the top left, X1/Y1 exclusive) of the width x height frame,
     cropped to it. Returns the box's size, what Blender then writes."""
     x0, y0, x1, y1 = box
-    # Blender's border is in 0..1 from the bottom left; ours is in pixels from the top left.
+    # Blender's border is in 0..1 from the bottom left; ours is in pixels from the top left. Blender
+    # keeps it as a 32-bit float and turns it back into pixels by truncating border * size, so an
+    # exact x0 / width can land a hair below x0 and lose a pixel (a 50 px box rendered 51 px wide).
+    # A quarter pixel in is the same pixel whether Blender truncates or rounds.
     render.use_border = True
     render.use_crop_to_border = True
-    render.border_min_x = x0 / width
-    render.border_max_x = x1 / width
-    render.border_min_y = (height - y1) / height
-    render.border_max_y = (height - y0) / height
+    render.border_min_x = (x0 + 0.25) / width
+    render.border_max_x = min(1.0, (x1 + 0.25) / width)
+    render.border_min_y = (height - y1 + 0.25) / height
+    render.border_max_y = min(1.0, (height - y0 + 0.25) / height)
     return (x1 - x0, y1 - y0)
 
 
