@@ -268,14 +268,8 @@ describe('inference batches end to end', () => {
     }
     expect(victim).toBeDefined();
     await victim?.kill9();
-    const done = await finished(id);
-    expect(done.state).toBe('COMPLETED');
-    const ours = await outputs(done);
-    expect(ours.map((r) => r.row)).toEqual(rows.map((_, i) => i));
-    expect(ours.map((r) => r.id)).toEqual(rows.map((r) => r.id));
-    for (const task of done.tasks)
-      expect(task.attempts.filter((a) => a.state === 'SUCCEEDED')).toHaveLength(1);
-    expect(done.tasks.flatMap((t) => t.attempts).some((a) => a.state === 'EXPIRED')).toBe(true);
+    // The machine comes back (same identity, fresh process): spot-checks of the survivor's shards
+    // need a second provider, and a fleet of one cannot check itself.
     agents = [
       ...agents.filter((a) => a !== victim),
       await spawnAgent({
@@ -284,6 +278,14 @@ describe('inference batches end to end', () => {
         keypairPath: victim?.keypairPath,
       }),
     ];
+    const done = await finished(id);
+    expect(done.state).toBe('COMPLETED');
+    const ours = await outputs(done);
+    expect(ours.map((r) => r.row)).toEqual(rows.map((_, i) => i));
+    expect(ours.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    for (const task of done.tasks)
+      expect(task.attempts.filter((a) => a.state === 'SUCCEEDED')).toHaveLength(1);
+    expect(done.tasks.flatMap((t) => t.attempts).some((a) => a.state === 'EXPIRED')).toBe(true);
   });
 
   it('runs examples/ocr with the tessera CLI: registers the model on the fly and writes ordered outputs', async () => {

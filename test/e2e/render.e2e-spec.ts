@@ -303,12 +303,8 @@ describe('render jobs end to end', () => {
       if (!agents.some((a) => a !== victim && labels.includes(a.address)))
         execFileSync('docker', ['rm', '-f', c]);
     }
-    const done = await finished(id);
-    expect(done.state).toBe('COMPLETED');
-    expect(done.frames.map((f) => f.number)).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
-    for (const task of done.tasks)
-      expect(task.attempts.filter((a) => a.state === 'SUCCEEDED')).toHaveLength(1);
-    expect(done.tasks.flatMap((t) => t.attempts).some((a) => a.state === 'EXPIRED')).toBe(true);
+    // The machine comes back (same identity, fresh process): spot-checks of the survivor's chunks
+    // need a second provider, and a fleet of one cannot check itself.
     agents = [
       ...agents.filter((a) => a !== victim),
       await spawnAgent({
@@ -317,6 +313,12 @@ describe('render jobs end to end', () => {
         keypairPath: victim?.keypairPath,
       }),
     ];
+    const done = await finished(id);
+    expect(done.state).toBe('COMPLETED');
+    expect(done.frames.map((f) => f.number)).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
+    for (const task of done.tasks)
+      expect(task.attempts.filter((a) => a.state === 'SUCCEEDED')).toHaveLength(1);
+    expect(done.tasks.flatMap((t) => t.attempts).some((a) => a.state === 'EXPIRED')).toBe(true);
   });
 
   describe('bad input: a clear error at submission, nothing queued', () => {

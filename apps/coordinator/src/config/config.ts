@@ -113,6 +113,8 @@ const EnvSchema = z.object({
   TESSERA_TRUSTED_VERIFIERS: list.default([]),
   /** How long a check task waits for an eligible provider before the trusted pool may take it. */
   TESSERA_VERIFIER_POOL_DELAY_SEC: int(0, 24 * 3600).default(60),
+  /** How long a check task may wait for anyone before the task is accepted unverified (UNRESOLVED). */
+  TESSERA_CHECK_WAIT_SEC: int(10, 7 * 24 * 3600).default(900),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -146,6 +148,7 @@ export interface CoordinatorConfig {
     proofTimeoutMs: number;
     trustedVerifiers: string[];
     poolDelayMs: number;
+    checkWaitMs: number;
   };
   scheduler: {
     leaseTtlMs: number;
@@ -273,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_SEC * 1000,
       trustedVerifiers: e.TESSERA_TRUSTED_VERIFIERS,
       poolDelayMs: e.TESSERA_VERIFIER_POOL_DELAY_SEC * 1000,
+      checkWaitMs: e.TESSERA_CHECK_WAIT_SEC * 1000,
     },
     scheduler: {
       leaseTtlMs: e.TESSERA_LEASE_TTL_SEC * 1000,

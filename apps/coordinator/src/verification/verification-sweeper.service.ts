@@ -3,7 +3,8 @@ import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { VerificationService } from './verification.service';
 
 /**
- * Fails spot-checks whose provider did not prove its samples by the deadline. Every replica sweeps;
+ * Fails spot-checks whose provider did not prove its samples by the deadline, and gives up those
+ * no eligible provider took in time. Every replica sweeps;
  * the verification row lock and state check make a double outcome impossible.
  */
 @Injectable()
@@ -28,9 +29,10 @@ export class VerificationSweeperService implements OnApplicationBootstrap, OnApp
     await this.running;
   }
 
+  /** Fails overdue proofs and gives up checks nobody could take; returns how many it ended. */
   async sweep(): Promise<number> {
     try {
-      return await this.verification.failOverdueProofs();
+      return (await this.verification.failOverdueProofs()) + (await this.verification.giveUpStalledChecks());
     } catch (error) {
       this.logger.error({ msg: 'proof sweep failed', err: error });
       return 0;

@@ -448,6 +448,27 @@ describe('spot-check verification through the coordinator', () => {
     again.close();
   });
 
+  it('accepts a task unverified, saying why, when no provider takes its check in time (a fleet of one)', async () => {
+    const jobId = await shardJob();
+    const alone = await Provider.connect();
+    await alone.work(() => honestLines());
+    expect(await taskOf(jobId)).toMatchObject({ state: 'VERIFYING' });
+    // Nobody else is online; let the check wait past TESSERA_CHECK_WAIT_SEC (900 s by default).
+    await db.query(
+      `UPDATE task SET queued_at = now() - interval '1 hour' WHERE job_id = $1 AND role = 'check'`,
+      [jobId],
+    );
+    expect(await env.get<VerificationSweeperService>(VerificationSweeperService).sweep()).toBe(1);
+    expect(await taskOf(jobId)).toMatchObject({ state: 'ACCEPTED' });
+    expect((await verificationsOf(jobId))[0]).toMatchObject({
+      state: 'UNRESOLVED',
+      reason: expect.stringMatching(
+        /accepted unverified: no eligible provider took its spot-check within 900 s/,
+      ),
+    });
+    expect(await record(alone)).toEqual({ passed: 0, failed: 0, banned: false });
+  });
+
   it('cancels the check with the job', async () => {
     const jobId = await shardJob();
     const worker = await Provider.connect();

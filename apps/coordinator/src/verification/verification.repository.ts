@@ -475,6 +475,17 @@ export class VerificationRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Verifications whose current check task has waited in the queue longer than `waitMs`. */
+  async stalledChecks(waitMs: number, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT v.id FROM verification v JOIN task t ON t.verification_id = v.id
+        WHERE v.state = 'CHECKING' AND t.state = 'QUEUED' AND t.queued_at < now() - $1 * interval '1 millisecond'
+        ORDER BY t.queued_at LIMIT $2`,
+      [waitMs, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** This provider's verifications still waiting for its proof. */
   async waitingForProof(
     providerId: string,

@@ -314,6 +314,26 @@ export class VerificationService {
   }
 
   /**
+   * Accepts, unverified, the tasks whose check nobody could take within the configured wait (every
+   * other provider offline, excluded or blocked, and no trusted pool): a fleet too small to check
+   * itself still finishes its jobs, and the customer sees why the check is UNRESOLVED.
+   */
+  async giveUpStalledChecks(): Promise<number> {
+    const waitMs = this.config.verification.checkWaitMs;
+    let ended = 0;
+    for (const id of await this.repo.stalledChecks(waitMs, 100)) {
+      const done = await this.conclude(
+        id,
+        VerificationState.UNRESOLVED,
+        `accepted unverified: no eligible provider took its spot-check within ${waitMs / 1000} s`,
+        { onlyFrom: VerificationState.CHECKING, acceptUnverified: true },
+      );
+      if (done) ended++;
+    }
+    return ended;
+  }
+
+  /**
    * Ends a verification and applies its consequences in one transaction: PASSED accepts the task
    * (and may blame a verifier that disagreed); FAILED rejects the attempt, re-queues the task for
    * someone else, keeps the provider off this job, counts a failed check (banning at the limit);
@@ -324,7 +344,7 @@ export class VerificationService {
     verificationId: string,
     state: VerificationState.PASSED | VerificationState.FAILED | VerificationState.UNRESOLVED,
     reason: string,
-    opts: { blame?: string; onlyFrom?: VerificationState } = {},
+    opts: { blame?: string; onlyFrom?: VerificationState; acceptUnverified?: boolean } = {},
   ): Promise<boolean> {
     const policy = this.config.verification.policy;
     const result = await this.repo.withLocked(verificationId, async (tx, v) => {
@@ -356,8 +376,8 @@ export class VerificationService {
           this.config.scheduler.providerJobFailureLimit,
         );
         banned = await this.fail(tx, v.providerId, `failed spot-checks: ${reason}`);
-      } else if ((await this.repo.unresolvedBefore(tx, v.task.id)) > 1) {
-        accepted = await this.repo.acceptTask(tx, v); // this one counts: 2 unresolved in a row
+      } else if (opts.acceptUnverified || (await this.repo.unresolvedBefore(tx, v.task.id)) > 1) {
+        accepted = await this.repo.acceptTask(tx, v); // nobody to check it, or 2 unresolved in a row
       } else {
         await this.repo.rejectAttempt(tx, v, 'CHECK_UNRESOLVED', reason);
       }
