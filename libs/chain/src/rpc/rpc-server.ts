@@ -67,9 +67,16 @@ function errorResponse(id: unknown, error: JsonRpcError): object {
   return { jsonrpc: '2.0', error: body, id };
 }
 
+/**
+ * Idle keep-alive connections stay open this long. Node's default (5 s) races clients that reuse a
+ * connection just as the server drops it (undici then fails with "other side closed"); a long
+ * server timeout, announced in the Keep-Alive header, lets the client close idle sockets first.
+ */
+const KEEP_ALIVE_MS = 60_000;
+
 /** Solana's HTTP JSON-RPC endpoint: POST anywhere, plus `GET /health`. */
 export function createRpcHttpServer(dispatcher: RpcDispatcher): Server {
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     response.setHeader('Access-Control-Allow-Origin', '*');
     if (request.method === 'OPTIONS') {
       response.writeHead(204, {
@@ -92,6 +99,9 @@ export function createRpcHttpServer(dispatcher: RpcDispatcher): Server {
       response.end(answer ?? '');
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 5_000;
+  return server;
 }
 
 function readBody(request: IncomingMessage, response: ServerResponse, done: (body: string) => void): void {
