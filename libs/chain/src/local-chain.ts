@@ -12,6 +12,7 @@ import {
   VersionedTransaction,
 } from '@solana/web3.js';
 import { Bank } from './bank/bank';
+import { loadLedger, saveLedger } from './bank/ledger-file';
 import { Commitment as ChainCommitment } from './bank/slot-clock';
 import { decodeMint } from './encoding/token-layout';
 import { PubSubServer } from './pubsub/pubsub-server';
@@ -39,6 +40,14 @@ export interface LocalChainOptions {
   slotMs?: number;
   /** Slots from a transaction's own to the root that finalizes it (default 2; devnet's is about 32). */
   finalityDepth?: number;
+  /**
+   * Keep the ledger (accounts, transactions, slots) in this directory across restarts: it is loaded
+   * at start, saved every `saveEveryMs` when transactions landed, and on stop. Without it the chain
+   * starts empty every time.
+   */
+  ledgerDir?: string;
+  /** Default 5,000. */
+  saveEveryMs?: number;
   /** Called once with anything unexpected (a bug, not a refused transaction); default console.error. */
   onError?: (error: unknown, context: string) => void;
 }
@@ -60,8 +69,9 @@ const HELPER_PAYER_LAMPORTS = 1_000n * 1_000_000_000n;
  * PubSub (WebSocket, port + 1) APIs, so an ordinary web3.js `Connection` talks to it as to devnet.
  */
 export class LocalChain {
-  private readonly timer: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private savedTransactionCount: number;
 
   private constructor(
     private readonly bank: Bank,
@@ -72,24 +82,26 @@ export class LocalChain {
     readonly wsUrl: string,
     /** Pays the fees and rent of the helper methods' transactions. */
     private readonly payer: Keypair,
-    slotMs: number,
-    onError: (error: unknown, context: string) => void,
+    /** Whether the chain continued a ledger from `ledgerDir` rather than starting empty. */
+    readonly restored: boolean,
+    private readonly options: LocalChainOptions & { onError: (error: unknown, context: string) => void },
   ) {
-    this.timer = setInterval(() => {
-      try {
-        bank.advanceSlot();
-      } catch (error) {
-        onError(error, 'advancing the slot');
-      }
-    }, slotMs);
-    this.timer.unref();
+    this.savedTransactionCount = restored ? bank.transactionCount : -1;
+    this.every(options.slotMs ?? 400, 'advancing the slot', () => bank.advanceSlot());
+    if (options.ledgerDir) {
+      this.every(options.saveEveryMs ?? 5000, 'saving the ledger', () => {
+        if (bank.transactionCount !== this.savedTransactionCount) this.save();
+      });
+    }
   }
 
   /** @internal use {@link startLocalChain} */
   static async start(options: LocalChainOptions): Promise<LocalChain> {
     const host = options.host ?? '127.0.0.1';
     const onError = options.onError ?? ((error, context) => console.error(`local chain: ${context}`, error));
-    const bank = Bank.create({ finalityDepth: options.finalityDepth ?? 2 });
+    const bankOptions = { finalityDepth: options.finalityDepth ?? 2 };
+    const loaded = options.ledgerDir ? loadLedger(options.ledgerDir, bankOptions) : null;
+    const bank = loaded ?? Bank.create(bankOptions);
     const dispatcher = new RpcDispatcher(
       {
         ...clusterMethods(bank),
@@ -113,8 +125,8 @@ export class LocalChain {
       `http://${host}:${port}`,
       `ws://${host}:${port + 1}`,
       payer,
-      options.slotMs ?? 400,
-      onError,
+      loaded !== null,
+      { ...options, onError },
     );
   }
 
@@ -233,15 +245,36 @@ export class LocalChain {
     return { tokenAccount, signature };
   }
 
+  /** Writes the ledger to `ledgerDir` now (it is also saved periodically and on stop). */
+  save(): void {
+    if (!this.options.ledgerDir) throw new LocalChainError('this chain has no ledgerDir to save to', []);
+    saveLedger(this.options.ledgerDir, this.bank);
+    this.savedTransactionCount = this.bank.transactionCount;
+  }
+
+  /** Stops serving; with a `ledgerDir`, saves the ledger first. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.options.ledgerDir) this.save();
     await this.pubsub.close();
     for (const server of [this.rpcServer, this.wsServer]) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  }
+
+  private every(ms: number, what: string, work: () => void): void {
+    const timer = setInterval(() => {
+      try {
+        work();
+      } catch (error) {
+        this.options.onError(error, what);
+      }
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /** Runs a helper transaction through preflight; throws with the logs when it is refused. */
