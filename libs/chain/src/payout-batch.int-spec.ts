@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AddressLookupTableAccount,
+  AddressLookupTableProgram,
   ComputeBudgetProgram,
   Connection,
   Keypair,
@@ -9,6 +11,8 @@ import {
   sendAndConfirmTransaction,
   Transaction,
   TransactionInstruction,
+  TransactionMessage,
+  VersionedTransaction,
 } from '@solana/web3.js';
 import {
   createTestToken,
@@ -203,5 +207,102 @@ describe('payout batches', () => {
       'confirmed',
     );
     expect(history[0]).toMatchObject({ signature, err: null, memo: `[51] tessera:payout:${batchId}` });
+  });
+});
+
+describe('payout batches through an address lookup table', () => {
+  const providers = 60;
+  let tokenAccounts: PublicKey[];
+  let table: AddressLookupTableAccount;
+
+  beforeAll(async () => {
+    tokenAccounts = [];
+    for (let i = 0; i < providers; i++) {
+      tokenAccounts.push(await chain.createAssociatedTokenAccount(token.mint, Keypair.generate().publicKey));
+    }
+    const { treasury } = token;
+    const [create, address] = AddressLookupTableProgram.createLookupTable({
+      authority: treasury.publicKey,
+      payer: treasury.publicKey,
+      recentSlot: await connection.getSlot('finalized'),
+    });
+    await sendAndConfirmTransaction(connection, new Transaction().add(create), [treasury]);
+    const addresses = [token.mint, token.treasuryTokenAccount, ...tokenAccounts];
+    for (let i = 0; i < addresses.length; i += 20) {
+      const extend = AddressLookupTableProgram.extendLookupTable({
+        lookupTable: address,
+        authority: treasury.publicKey,
+        payer: treasury.publicKey,
+        addresses: addresses.slice(i, i + 20),
+      });
+      await sendAndConfirmTransaction(connection, new Transaction().add(extend), [treasury]);
+    }
+    chain.advanceSlots(1); // addresses become usable in the slot after the one that added them
+    table = (await connection.getAddressLookupTable(address)).value!;
+  });
+
+  function v0Payout(count: number, blockhash: string): VersionedTransaction {
+    const instructions = tokenAccounts
+      .slice(0, count)
+      .map((account, i) =>
+        splToken.createTransferCheckedInstruction(
+          token.treasuryTokenAccount,
+          token.mint,
+          account,
+          token.treasury.publicKey,
+          BigInt(4_000 + i),
+          token.decimals,
+        ),
+      );
+    instructions.push(
+      new TransactionInstruction({
+        programId: new PublicKey(MEMO_PROGRAM_ID),
+        keys: [],
+        data: Buffer.from(`tessera:payout:${randomUUID()}`),
+      }),
+    );
+    const message = new TransactionMessage({
+      payerKey: token.treasury.publicKey,
+      recentBlockhash: blockhash,
+      instructions,
+    });
+    const tx = new VersionedTransaction(message.compileToV0Message([table]));
+    tx.sign([token.treasury]);
+    return tx;
+  }
+
+  it('fits many more transfers in a v0 transaction, and reports the loaded addresses', async () => {
+    const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash();
+    let most = 1;
+    const fits = (count: number) => {
+      try {
+        return v0Payout(count, blockhash).serialize().length <= PACKET_DATA_SIZE;
+      } catch {
+        return false;
+      }
+    };
+    while (most < providers && fits(most + 1)) most++;
+    process.stdout.write(`payout batch: ${most} transferChecked per v0 transaction through a lookup table\n`);
+    expect(most).toBeGreaterThanOrEqual(40);
+
+    const signature = await connection.sendTransaction(v0Payout(most, blockhash));
+    await connection.confirmTransaction({ signature, blockhash, lastValidBlockHeight }, 'confirmed');
+    for (const [i, account] of tokenAccounts.slice(0, most).entries()) {
+      expect((await connection.getTokenAccountBalance(account)).value.amount).toBe(String(4_000 + i));
+    }
+    const json = await connection.getTransaction(signature, {
+      commitment: 'confirmed',
+      maxSupportedTransactionVersion: 0,
+    });
+    expect(json?.version).toBe(0);
+    expect(json?.meta?.loadedAddresses?.writable).toHaveLength(most + 1);
+    expect(json?.transaction.message.addressTableLookups[0].accountKey.equals(table.key)).toBe(true);
+    const parsed = await connection.getParsedTransaction(signature, {
+      commitment: 'confirmed',
+      maxSupportedTransactionVersion: 0,
+    });
+    const loaded = parsed!.transaction.message.accountKeys.filter((key) => key.source === 'lookupTable');
+    expect(loaded).toHaveLength(most + 2);
+    expect(parsed?.meta?.postTokenBalances).toHaveLength(most + 1);
   });
 });

@@ -11,6 +11,9 @@ import { fieldlessError, TransactionError } from './transaction-error';
 import { TransactionRecord, TransactionStore } from './transaction-store';
 import { decodeTransaction, DecodedTransaction, lookupTableResolver } from './wire-transaction';
 
+/** The SlotHashes sysvar holds the hashes of the last 512 slots on a cluster. */
+const SLOT_HASHES_ENTRIES = 512;
+
 /** The faucet behind requestAirdrop holds 500 million SOL. */
 const FAUCET_LAMPORTS = 500_000_000n * 1_000_000_000n;
 
@@ -134,6 +137,7 @@ export class Bank {
     const time = Math.floor(this.now() / 1000);
     const info = this.clock.advance(this.svm.nextBlockhash(), time);
     this.svm.setClock(info.slot, this.clock.epochOf(info.slot).epoch, time);
+    this.svm.setSlotHashes(this.clock.ancestors(SLOT_HASHES_ENTRIES));
     this.history.prune(this.clock.finalized);
     for (const listener of this.slotListeners) listener(info);
     return info;

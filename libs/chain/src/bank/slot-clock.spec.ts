@@ -70,6 +70,16 @@ describe('SlotClock', () => {
     expect(sut.block(700)?.blockhash).toBe('hash-700');
   });
 
+  it('lists the ancestors of the current slot, newest first, for SlotHashes', () => {
+    const sut = clockWith(10);
+    expect(sut.ancestors(3)).toEqual([
+      { slot: 8, blockhash: 'hash-8' },
+      { slot: 7, blockhash: 'hash-7' },
+      { slot: 6, blockhash: 'hash-6' },
+    ]);
+    expect(sut.ancestors(512)).toHaveLength(9);
+  });
+
   it('continues from a snapshot', () => {
     const sut = new SlotClock(2, clockWith(20).toSnapshot());
     expect(sut.processed).toBe(19);

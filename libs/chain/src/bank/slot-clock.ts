@@ -87,6 +87,14 @@ export class SlotClock {
     return first ? this.blocks[slot - first.slot] : undefined;
   }
 
+  /** The blocks before the current one, newest first: what the SlotHashes sysvar lists. */
+  ancestors(limit: number): Array<{ slot: number; blockhash: string }> {
+    return this.blocks
+      .slice(Math.max(0, this.blocks.length - 1 - limit), -1)
+      .reverse()
+      .map(({ slot, blockhash }) => ({ slot, blockhash }));
+  }
+
   /** A blockhash is valid while the newest block is at most 150 blocks above its own. */
   isBlockhashValid(blockhash: string): boolean {
     const slot = this.slotOfBlockhash.get(blockhash);

@@ -166,6 +166,14 @@ export class Svm {
     this.inner.setClock(clock);
   }
 
+  /**
+   * Fills the SlotHashes sysvar (newest first). Programs read it: the address-lookup-table program
+   * only creates a table for a slot it lists.
+   */
+  setSlotHashes(blocks: Array<{ slot: number; blockhash: string }>): void {
+    this.inner.setSlotHashes(blocks.map(({ slot, blockhash }) => ({ slot: BigInt(slot), hash: blockhash })));
+  }
+
   /** A fresh blockhash for a new slot. */
   nextBlockhash(): string {
     this.inner.expireBlockhash();
