@@ -6,10 +6,13 @@ import {
   PublicKey,
   sendAndConfirmTransaction,
   SendTransactionError,
+  SystemProgram,
   Transaction,
   TransactionExpiredBlockheightExceededError,
   TransactionInstruction,
+  VersionedTransaction,
 } from '@solana/web3.js';
+import bs58 from 'bs58';
 import { eventually } from '@tessera/testing';
 import {
   createTestToken,
@@ -158,6 +161,26 @@ describe('a deposit: transferChecked with a memo', () => {
     expect(tx?.meta?.postTokenBalances?.length).toBe(2);
   });
 
+  it('returns the signed wire transaction in base64', async () => {
+    const response = await fetch(chain.rpcUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'getTransaction',
+        params: [signature, { encoding: 'base64', commitment: 'confirmed' }],
+      }),
+    });
+    const { result } = (await response.json()) as {
+      result: { transaction: [string, string]; meta: { fee: number } };
+    };
+    expect(result.transaction[1]).toBe('base64');
+    const wire = VersionedTransaction.deserialize(Buffer.from(result.transaction[0], 'base64'));
+    expect(bs58.encode(wire.signatures[0])).toBe(signature);
+    expect(result.meta.fee).toBe(5000);
+  });
+
   it('lists it for the treasury in getSignaturesForAddress, with the memo', async () => {
     const [latest] = await connection.getSignaturesForAddress(
       token.treasuryTokenAccount,
@@ -191,7 +214,7 @@ describe('a refused deposit', () => {
     expect(sendError.logs).toContain('Program log: Error: insufficient funds');
     expect(await tokenBalance(customerAta)).toBe(before);
     expect(await connection.getBalance(customer.publicKey)).toBe(lamportsBefore);
-    const signature = tx.signature ? (await import('bs58')).default.encode(tx.signature) : '';
+    const signature = tx.signature ? bs58.encode(tx.signature) : '';
     expect(
       (await connection.getSignatureStatus(signature, { searchTransactionHistory: true })).value,
     ).toBeNull();
@@ -201,7 +224,7 @@ describe('a refused deposit', () => {
     const poor = Keypair.generate();
     await chain.airdrop(poor.publicKey, LAMPORTS_PER_SOL);
     const tx = new Transaction().add(
-      (await import('@solana/web3.js')).SystemProgram.transfer({
+      SystemProgram.transfer({
         fromPubkey: poor.publicKey,
         toPubkey: customer.publicKey,
         lamports: 2 * LAMPORTS_PER_SOL,
