@@ -5,3 +5,4 @@ export { createTestToken } from './test-token';
 export type { TestToken, TestTokenOptions } from './test-token';
 export type { Commitment } from './bank/slot-clock';
 export { splToken } from './spl-token';
+export type { ChainInfo } from './cli/run-chain';
