@@ -20,6 +20,7 @@ const moduleNameMapper = {
   '^@tessera/crypto$': '<rootDir>/libs/crypto/src',
   '^@tessera/testing$': '<rootDir>/libs/testing/src',
   '^@tessera/sandbox$': '<rootDir>/libs/sandbox/src',
+  '^@tessera/chain$': '<rootDir>/libs/chain/src',
 };
 const base = {
   transform: { '^.+\\.ts$': swc },
