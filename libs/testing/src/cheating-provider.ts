@@ -102,12 +102,18 @@ export class CheatingProvider {
         items: items.length,
       };
     }
-    const asked = this.agent
-      .next(
-        (m) => m.type === 'proof.request' && m.attemptId === lease.attemptId,
-        opts.proofTimeoutMs ?? 30_000,
-      )
-      .catch(() => undefined) as Promise<ProofRequestMessage | undefined>;
+    // A spot-check's proof request comes with the acknowledgement of the completion (it is pushed
+    // as the completion is handled); a check task's own result is never spot-checked.
+    const asked = (
+      lease.task.params.check
+        ? Promise.resolve(undefined)
+        : this.agent
+            .next(
+              (m) => m.type === 'proof.request' && m.attemptId === lease.attemptId,
+              opts.proofTimeoutMs ?? 3_000,
+            )
+            .catch(() => undefined)
+    ) as Promise<ProofRequestMessage | undefined>;
     const completed = await this.agent.request({
       type: 'task.completed',
       attemptId: lease.attemptId,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BillingService } from '../billing/billing.service';
 import { WorkloadRegistry } from '../workloads/workloads.module';
 import { JobState } from './job-state';
 import { JobsRepository } from './jobs.repository';
@@ -12,13 +13,14 @@ export class JobCompletionService {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly workloads: WorkloadRegistry,
+    private readonly billing: BillingService,
   ) {}
 
   /** Completes the job when every task is done; true when this call completed it. */
   async completeIfDone(done: { jobId: string; tasksDone?: number; tasksTotal?: number }): Promise<boolean> {
     if (done.tasksDone === undefined || done.tasksTotal === undefined || done.tasksDone < done.tasksTotal)
       return false;
-    return this.jobs.transaction(async (tx) => {
+    const completed = await this.jobs.transaction(async (tx) => {
       const job = await this.jobs.lock(tx, done.jobId);
       if (!job || job.state !== JobState.RUNNING) return false;
       const outputs = this.workloads
@@ -26,5 +28,8 @@ export class JobCompletionService {
         .merge(job.params, await this.jobs.taskOutputs(tx, done.jobId));
       return this.jobs.complete(tx, done.jobId, outputs);
     });
+    // What the job did not use of its reservation goes back to the customer.
+    if (completed) await this.billing.jobEnded(done.jobId);
+    return completed;
   }
 }

@@ -10,6 +10,7 @@ import { MetricsService } from '../health/metrics.service';
 import { ProviderProfile, WorkloadOutputError } from '@tessera/workloads';
 import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
 import { WorkloadRegistry } from '../workloads/workloads.module';
+import { BillingService } from '../billing/billing.service';
 import { JobCompletionService } from '../jobs/job-completion.service';
 import { SETTLEMENT_HOOKS, SettlementHooks } from '../verification/settlement-hooks';
 import { VerificationService } from '../verification/verification.service';
@@ -52,6 +53,8 @@ interface Settled {
   cancelled: { id: string; providerId: string }[];
   /** A spot-check's task failed for good: its verification ends unresolved. */
   checkGaveUp?: { verificationId: string; reason: string };
+  /** The job failed: its escrow is refunded. */
+  jobFailed?: string;
 }
 
 /**
@@ -77,6 +80,7 @@ export class SchedulerService {
     private readonly verification: VerificationService,
     private readonly completion: JobCompletionService,
     @Inject(SETTLEMENT_HOOKS) private readonly settlement: SettlementHooks,
+    private readonly billing: BillingService,
   ) {
     this.allowedImages = new Set([
       ...config.workloads.allowedImages,
@@ -426,10 +430,15 @@ export class SchedulerService {
       code: 'TASK_FAILED',
       message: reason,
     });
-    return { cancelled: liveAttempts };
+    return { cancelled: liveAttempts, jobFailed: a.jobId };
   }
 
-  private afterSettle(a: LockedAttempt, { cancelled, checkGaveUp }: Settled): void {
+  private afterSettle(a: LockedAttempt, { cancelled, checkGaveUp, jobFailed }: Settled): void {
+    if (jobFailed) {
+      void this.billing
+        .jobEnded(jobFailed)
+        .catch((error: unknown) => this.logger.error({ msg: 'could not refund a failed job', err: error }));
+    }
     // Concluded once the failure is committed: a verification has its own transaction.
     if (checkGaveUp) {
       void this.verification
