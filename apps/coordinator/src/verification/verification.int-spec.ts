@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Ed25519Keypair, merkleProof, merkleRoot } from '@tessera/crypto';
 import type { CoordinatorMessage, Lease, ProofRequestMessage } from '@tessera/protocol';
-import { eventually, gql, testCapabilities, TestAgent } from '@tessera/testing';
+import {
+  eventually,
+  gql,
+  subscriptionClient,
+  SubscriptionRecorder,
+  testCapabilities,
+  TestAgent,
+} from '@tessera/testing';
 import { canonicalJson } from '@tessera/workloads';
 import { DataSource } from 'typeorm';
 import { startTestCoordinator, TestCoordinator } from '../../test/coordinator-harness';
@@ -241,6 +248,12 @@ describe('spot-check verification through the coordinator', () => {
 
   it('checks a new provider’s result on another provider and accepts it when the samples match', async () => {
     const jobId = await shardJob();
+    const client = subscriptionClient(env.url, apiKey);
+    const events = new SubscriptionRecorder<{ jobEvents: { job: { state: string } } }>(
+      client,
+      `subscription($id: ID!) { jobEvents(jobId: $id) { job { state } } }`,
+      { id: jobId },
+    );
     const [worker, verifier] = [await Provider.connect(), await Provider.connect()];
     const lease = (await worker.claim()) as Lease;
     const request = worker.proofRequest(lease.attemptId);
@@ -256,6 +269,9 @@ describe('spot-check verification through the coordinator', () => {
     const check = await verifier.verify();
     expect(check.task.params).toMatchObject({ firstRow: 0, rows: 6, check: { rows: asked.items } });
     await eventually(async () => (await taskOf(jobId)).state === 'ACCEPTED');
+    // Subscribers hear that the job completed (the CLI waits for that event).
+    await events.waitFor((e) => e.jobEvents.job.state === 'COMPLETED');
+    await client.dispose();
     const [v] = await verificationsOf(jobId);
     expect(v).toMatchObject({ state: 'PASSED', reason: expect.stringMatching(/all 6 samples match/) });
     expect(await record(worker)).toEqual({ passed: 1, failed: 0, banned: false });
