@@ -129,6 +129,9 @@ describe('spot-check verification through the coordinator', () => {
     }
 
     proofRequest(attemptId: string): Promise<ProofRequestMessage> {
+      // It may already be here: pending requests are pushed right after `welcome`.
+      const seen = this.agent.received.find((m) => m.type === 'proof.request' && m.attemptId === attemptId);
+      if (seen) return Promise.resolve(seen as ProofRequestMessage);
       return this.agent.next(
         (m) => m.type === 'proof.request' && m.attemptId === attemptId,
         10_000,
@@ -249,9 +252,14 @@ describe('spot-check verification through the coordinator', () => {
   it('checks a new provider’s result on another provider and accepts it when the samples match', async () => {
     const jobId = await shardJob();
     const client = subscriptionClient(env.url, apiKey);
-    const events = new SubscriptionRecorder<{ jobEvents: { job: { state: string } } }>(
+    const events = new SubscriptionRecorder<{
+      jobEvents: {
+        job: { state: string };
+        task: { state: string; verifications: { state: string }[] } | null;
+      };
+    }>(
       client,
-      `subscription($id: ID!) { jobEvents(jobId: $id) { job { state } } }`,
+      `subscription($id: ID!) { jobEvents(jobId: $id) { job { state } task { state verifications { state } } } }`,
       { id: jobId },
     );
     const [worker, verifier] = [await Provider.connect(), await Provider.connect()];
@@ -269,8 +277,13 @@ describe('spot-check verification through the coordinator', () => {
     const check = await verifier.verify();
     expect(check.task.params).toMatchObject({ firstRow: 0, rows: 6, check: { rows: asked.items } });
     await eventually(async () => (await taskOf(jobId)).state === 'ACCEPTED');
-    // Subscribers hear that the job completed (the CLI waits for that event).
+    // Subscribers hear that the job completed (the CLI waits for that event), and each task event
+    // carries the task's checks as they are then (the CLI says "spot-checking" from them).
     await events.waitFor((e) => e.jobEvents.job.state === 'COMPLETED');
+    await events.waitFor(
+      (e) => e.jobEvents.task?.state === 'VERIFYING' && e.jobEvents.task.verifications.length === 1,
+    );
+    await events.waitFor((e) => e.jobEvents.task?.verifications.at(-1)?.state === 'PASSED');
     await client.dispose();
     const [v] = await verificationsOf(jobId);
     expect(v).toMatchObject({ state: 'PASSED', reason: expect.stringMatching(/all 6 samples match/) });
