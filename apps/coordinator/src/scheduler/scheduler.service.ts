@@ -8,7 +8,7 @@ import { JobState } from '../jobs/job-state';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { MetricsService } from '../health/metrics.service';
 import { ProviderProfile, WorkloadOutputError } from '@tessera/workloads';
-import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
+import { BLOB_STORE, BlobStore, readBlobBytes } from '../blobs/blob-store';
 import { WorkloadRegistry } from '../workloads/workloads.module';
 import { BillingService } from '../billing/billing.service';
 import { JobCompletionService } from '../jobs/job-completion.service';
@@ -330,16 +330,9 @@ export class SchedulerService {
   }
 
   private async readBlob(sha256: string, maxBytes = Infinity): Promise<Buffer> {
-    const stream = await this.store.read(sha256);
-    if (!stream) throw new WorkloadOutputError(`output ${sha256} is not in the blob store`);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= maxBytes) break; // leaving the loop closes the stream
-    }
-    return Buffer.concat(chunks).subarray(0, Math.min(length, maxBytes));
+    const bytes = await readBlobBytes(this.store, sha256, maxBytes);
+    if (!bytes) throw new WorkloadOutputError(`output ${sha256} is not in the blob store`);
+    return bytes;
   }
 
   /** Records a failed attempt; the task is retried elsewhere or, past its attempt limit, fails the job. */

@@ -4,6 +4,9 @@ import { JobsModule } from '../jobs/jobs.module';
 import { BillingModule } from '../billing/billing.module';
 import { BillingService } from '../billing/billing.service';
 import { SETTLEMENT_HOOKS } from './settlement-hooks';
+import { CheckPlanner } from './check-planner.service';
+import { CheckRecordsRepository } from './check-records.repository';
+import { VerificationOutcomes } from './verification-outcomes.service';
 import { VerificationSweeperService } from './verification-sweeper.service';
 import { JobChecksResolver, TaskVerificationsResolver } from './verification.resolver';
 import { VerificationRepository } from './verification.repository';
@@ -13,7 +16,10 @@ import { VerificationService } from './verification.service';
   imports: [BlobsModule, JobsModule, BillingModule],
   providers: [
     VerificationRepository,
+    CheckRecordsRepository,
     VerificationService,
+    CheckPlanner,
+    VerificationOutcomes,
     VerificationSweeperService,
     TaskVerificationsResolver,
     JobChecksResolver,
