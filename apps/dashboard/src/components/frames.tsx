@@ -30,7 +30,7 @@ export function FrameGrid({ cells, onOpen }: { cells: FrameCell[]; onOpen: (fram
               type="button"
               className="frame"
               onClick={() => onOpen(cell.frame as FrameView)}
-              title={`Open frame ${cell.number}`}
+              aria-label={`Open frame ${cell.number}`}
             >
               <Thumbnail frame={cell.frame} />
               <span className="frame-number">{cell.number}</span>

@@ -97,7 +97,7 @@ function Attempts({ attempts }: { attempts: AttemptView[] }) {
               <td title={formatDateTime(a.leasedAt)}>{formatAgo(a.leasedAt)}</td>
               <td className="num">{formatDuration(between(a.leasedAt, a.startedAt))}</td>
               <td className="num">{formatDuration(a.durationMs ?? between(a.startedAt, a.finishedAt))}</td>
-              <td>
+              <td className="wrap">
                 {a.failureCode ? (
                   <span>
                     {a.failureCode}
@@ -136,7 +136,7 @@ function Verification({ v, providerNames }: { v: VerificationView; providerNames
     <div className="verification" data-testid="verification">
       <p>
         <Badge state={v.state} /> {v.samples.length} sample{v.samples.length === 1 ? '' : 's'}{' '}
-        <span className="muted">({v.samples.map((s) => s.key).join(', ')})</span>
+        <span className="muted">({sampleSummary(v.samples)})</span>
         {v.reason ? <span> — {v.reason}</span> : null}
       </p>
       {v.rounds.map((r) => (
@@ -169,7 +169,7 @@ function Verification({ v, providerNames }: { v: VerificationView; providerNames
                       {c.identical ? 'identical' : c.psnrDb !== null ? `${c.psnrDb.toFixed(1)} dB` : '—'}
                     </td>
                     <td className="num">{c.ssim !== null ? c.ssim.toFixed(4) : '—'}</td>
-                    <td className="small">{c.reason}</td>
+                    <td className="small wrap">{c.reason}</td>
                   </tr>
                 ))}
               </tbody>
@@ -179,4 +179,11 @@ function Verification({ v, providerNames }: { v: VerificationView; providerNames
       ))}
     </div>
   );
+}
+
+/** "frame-1 ×3, frame-2 ×2": regions of the same frame counted together. */
+function sampleSummary(samples: { key: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const s of samples) counts.set(s.key, (counts.get(s.key) ?? 0) + 1);
+  return [...counts].map(([key, n]) => (n > 1 ? `${key} ×${n}` : key)).join(', ');
 }

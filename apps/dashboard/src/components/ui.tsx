@@ -68,15 +68,17 @@ export function Badge({ state, label }: { state: string; label?: string }) {
 export function ProgressBar({ fraction, label }: { fraction: number; label: string }) {
   const value = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
   return (
-    <div
-      className="progress"
-      role="progressbar"
-      aria-label={label}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={value}
-    >
-      <div className="progress-fill" style={{ width: `${value}%` }} />
+    <div className="progress">
+      <div
+        className="progress-track"
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={value}
+      >
+        <div className="progress-fill" style={{ width: `${value}%` }} />
+      </div>
       <span className="progress-text">{formatPercent(fraction)}</span>
     </div>
   );

@@ -102,46 +102,48 @@ export function JobsPage() {
         </Empty>
       ) : (
         <>
-          <TableWrap label="Jobs">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>State</th>
-                <th className="wide">Progress</th>
-                <th className="num">Cost</th>
-                <th>Submitted</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job.id} data-testid="job-row">
-                  <td>
-                    <Link to={`/jobs/${job.id}`}>{jobTitle(job)}</Link>
-                    <div className="muted small">{job.kind}</div>
-                  </td>
-                  <td>
-                    <Badge state={job.state} />
-                  </td>
-                  <td className="wide">
-                    <ProgressBar fraction={job.progress.fraction} label={`Progress of ${jobTitle(job)}`} />
-                    <div className="muted small">
-                      {job.progress.itemsDone} / {job.progress.itemsTotal} {job.progress.itemUnit}
-                      {ACTIVE_STATES.includes(job.state) && job.progress.etaSeconds !== null
-                        ? ` · ${formatEta(job.progress.etaSeconds)}`
-                        : ''}
-                    </div>
-                  </td>
-                  <td className="num">
-                    {formatTokens(job.cost.charged, job.cost.currency)}
-                    {Number(job.cost.reserved) > 0 ? (
-                      <div className="muted small">cap {formatTokens(job.cost.reserved)}</div>
-                    ) : null}
-                  </td>
-                  <td>{formatAgo(job.createdAt)}</td>
+          <div className="section">
+            <TableWrap label="Jobs">
+              <thead>
+                <tr>
+                  <th>Job</th>
+                  <th>State</th>
+                  <th className="wide">Progress</th>
+                  <th className="num">Cost</th>
+                  <th>Submitted</th>
                 </tr>
-              ))}
-            </tbody>
-          </TableWrap>
+              </thead>
+              <tbody>
+                {jobs.map((job) => (
+                  <tr key={job.id} data-testid="job-row">
+                    <td>
+                      <Link to={`/jobs/${job.id}`}>{jobTitle(job)}</Link>
+                      <div className="muted small">{job.kind}</div>
+                    </td>
+                    <td>
+                      <Badge state={job.state} />
+                    </td>
+                    <td className="wide">
+                      <ProgressBar fraction={job.progress.fraction} label={`Progress of ${jobTitle(job)}`} />
+                      <div className="muted small">
+                        {job.progress.itemsDone} / {job.progress.itemsTotal} {job.progress.itemUnit}
+                        {ACTIVE_STATES.includes(job.state) && job.progress.etaSeconds !== null
+                          ? ` · ${formatEta(job.progress.etaSeconds)}`
+                          : ''}
+                      </div>
+                    </td>
+                    <td className="num">
+                      {formatTokens(job.cost.charged, job.cost.currency)}
+                      {Number(job.cost.reserved) > 0 ? (
+                        <div className="muted small">cap {formatTokens(job.cost.reserved)}</div>
+                      ) : null}
+                    </td>
+                    <td>{formatAgo(job.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </TableWrap>
+          </div>
           {more.error ? <ErrorNotice error={more.error} /> : null}
           {first.length >= PAGE && !more.done ? (
             <button type="button" className="button-secondary" onClick={loadMore} disabled={more.loading}>
