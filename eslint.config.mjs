@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', '.tessera/**'] },
@@ -26,6 +27,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The web dashboard: React in the browser. Hooks must follow React's rules, or state goes stale.
+    files: ['apps/dashboard/**/*.{ts,tsx,mts}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { ...reactHooks.configs.recommended.rules },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -24,6 +24,8 @@ const moduleNameMapper = {
 };
 const base = {
   transform: { '^.+\\.ts$': swc },
+  // The dashboard's unit tests run in vitest, with the dashboard's own (browser) build settings.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/apps/dashboard/'],
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,

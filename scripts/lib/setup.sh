@@ -65,6 +65,16 @@ ensure_docker() {
   die "the Docker engine did not start; see /var/log/tessera-dockerd.log"
 }
 
+# The dashboard's browser tests drive Debian's Chromium through playwright-core: browsers cannot be
+# downloaded here, so Playwright's own builds are never used. TESSERA_CHROMIUM names another binary.
+ensure_chromium() {
+  local chromium="${TESSERA_CHROMIUM:-/usr/bin/chromium}"
+  [ -x "$chromium" ] && return
+  [ -n "${TESSERA_CHROMIUM:-}" ] && die "TESSERA_CHROMIUM=$chromium is not an executable"
+  apt_install chromium
+  [ -x "$chromium" ] || die "chromium installed, but $chromium is missing"
+}
+
 ensure_images() {
   say "building the local images (base image by debootstrap when no registry can be reached; cached after the first run)"
   docker/build-images.sh

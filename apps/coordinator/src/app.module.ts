@@ -11,6 +11,7 @@ import { BlobsModule } from './blobs/blobs.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { CoordinatorConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { dataSourceOptions } from './database/data-source';
 import { EventsModule } from './events/events.module';
 import { GatewayModule } from './gateway/gateway.module';
@@ -53,6 +54,7 @@ export class AppModule implements NestModule {
         RenderModule,
         ModelsModule,
         LedgerModule,
+        DashboardModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [JobsModule, ProvidersModule],

@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -49,5 +49,15 @@ describe('loadConfig', () => {
   it('parses the image allow-list', () => {
     const sut = loadConfig({ TESSERA_DATA_DIR: dataDir, TESSERA_ALLOWED_IMAGES: 'a:1, b:2 ,' });
     expect(sut.workloads.allowedImages).toEqual(['a:1', 'b:2']);
+  });
+
+  it('serves the dashboard from dist/dashboard unless told otherwise, and none when off', () => {
+    expect(loadConfig({ TESSERA_DATA_DIR: dataDir }).dashboard.dir).toBe(
+      resolve(__dirname, '../../../../dist/dashboard'),
+    );
+    expect(loadConfig({ TESSERA_DATA_DIR: dataDir, TESSERA_DASHBOARD_DIR: '/srv/ui' }).dashboard.dir).toBe(
+      '/srv/ui',
+    );
+    expect(loadConfig({ TESSERA_DATA_DIR: dataDir, TESSERA_DASHBOARD_DIR: 'off' }).dashboard.dir).toBeNull();
   });
 });

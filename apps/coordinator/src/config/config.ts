@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { SamplingPolicy, VerificationThresholds } from '@tessera/workloads';
 
@@ -125,6 +125,8 @@ const EnvSchema = z.object({
   TESSERA_VERIFIER_POOL_DELAY_SEC: int(0, 24 * 3600).default(60),
   /** How long a check task may wait for anyone before the task is accepted unverified (UNRESOLVED). */
   TESSERA_CHECK_WAIT_SEC: int(10, 7 * 24 * 3600).default(900),
+  /** The built web dashboard (static files) served at `/`; `off` serves none. Default: dist/dashboard. */
+  TESSERA_DASHBOARD_DIR: z.string().min(1).optional(),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -171,6 +173,8 @@ export interface CoordinatorConfig {
     sweepIntervalMs: number;
   };
   auth: { tokenSecret: string; coordinatorId: string; openSignup: boolean; challengeTimeoutMs: number };
+  /** Where the built dashboard is; null when it is switched off. */
+  dashboard: { dir: string | null };
   logLevel: string;
   env: 'development' | 'production' | 'test';
 }
@@ -311,9 +315,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       openSignup: e.TESSERA_OPEN_SIGNUP,
       challengeTimeoutMs: e.TESSERA_AUTH_TIMEOUT_SEC * 1000,
     },
+    dashboard: {
+      dir:
+        e.TESSERA_DASHBOARD_DIR === 'off' ? null : resolve(e.TESSERA_DASHBOARD_DIR ?? defaultDashboardDir()),
+    },
     logLevel: e.TESSERA_LOG_LEVEL,
     env: e.NODE_ENV,
   };
+}
+
+/**
+ * `npm run build` puts the dashboard in dist/dashboard. From the compiled coordinator
+ * (dist/apps/coordinator/src/config) that is four levels up; from the sources (tests) it is dist/
+ * under the repository root, four levels up as well.
+ */
+function defaultDashboardDir(): string {
+  const up = resolve(__dirname, '../../../..');
+  return basename(up) === 'dist' ? join(up, 'dashboard') : join(up, 'dist', 'dashboard');
 }
 
 /** A validated decimal token amount in base units (6 decimals). */

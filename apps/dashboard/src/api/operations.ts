@@ -1,0 +1,373 @@
+/**
+ * The GraphQL documents the dashboard sends and the shapes it reads back: public API fields only
+ * (apps/coordinator/schema.gql; operations.spec.ts validates every document against that file).
+ */
+
+export type JobState = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export const ACTIVE_STATES: readonly JobState[] = ['QUEUED', 'RUNNING'];
+export const FINISHED_STATES: readonly JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+export interface ErrorView {
+  code: string;
+  message: string;
+}
+
+export interface ProgressView {
+  tasksDone: number;
+  tasksTotal: number;
+  fraction: number;
+  itemsDone: number;
+  itemsTotal: number;
+  itemUnit: string;
+  etaSeconds: number | null;
+}
+
+/** Exact decimal token strings. */
+export interface CostView {
+  reserved: string;
+  charged: string;
+  refunded: string;
+  currency: string;
+}
+
+export interface JobSummary {
+  id: string;
+  name: string | null;
+  kind: string;
+  state: JobState;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: ProgressView;
+  error: ErrorView | null;
+  cost: CostView;
+}
+
+export interface FileView {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface FrameView extends FileView {
+  number: number;
+  thumbnail: { sha256: string } | null;
+}
+
+export interface ChecksView {
+  total: number;
+  passed: number;
+  failed: number;
+  pending: number;
+  unresolved: number;
+}
+
+export interface ProviderRefView {
+  id: string;
+  name: string | null;
+  address: string;
+}
+
+export interface AttemptView {
+  id: string;
+  number: number;
+  state: string;
+  providerId: string;
+  provider: ProviderRefView;
+  leasedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  logTail: string;
+  commitment: { root: string; items: number } | null;
+}
+
+export interface RegionView {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ComparisonView {
+  key: string;
+  verdict: string;
+  psnrDb: number | null;
+  ssim: number | null;
+  identical: boolean;
+  reason: string;
+}
+
+export interface CheckRoundView {
+  round: number;
+  purpose: string;
+  verdict: string | null;
+  reason: string | null;
+  verifierProviderId: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  comparisons: ComparisonView[];
+}
+
+export interface VerificationView {
+  id: string;
+  state: string;
+  reason: string | null;
+  attemptId: string;
+  providerId: string;
+  createdAt: string;
+  finishedAt: string | null;
+  proofDeadline: string | null;
+  samples: { key: string; item: number; region: RegionView | null }[];
+  rounds: CheckRoundView[];
+}
+
+export interface TaskView {
+  id: string;
+  index: number;
+  /** `work`, or `check`: a spot-check re-running samples of the work task with the same index. */
+  role: string;
+  state: string;
+  attemptCount: number;
+  maxAttempts: number;
+  error: ErrorView | null;
+  outputs: FileView[] | null;
+  attempts: AttemptView[];
+  verifications: VerificationView[];
+}
+
+export interface JobDetail extends JobSummary {
+  params: Record<string, unknown>;
+  priority: number;
+  archiveUrl: string | null;
+  outputsUrl: string | null;
+  checks: ChecksView;
+  frames: FrameView[];
+  outputs: FileView[];
+}
+
+export interface JobWithTasks extends JobDetail {
+  tasks: TaskView[];
+}
+
+export interface JobEventView {
+  job: JobDetail;
+  task: TaskView | null;
+}
+
+export interface BalanceView {
+  available: string;
+  reserved: string;
+  currency: string;
+}
+
+export interface AccountView {
+  id: string;
+  name: string;
+  createdAt: string;
+  balance: BalanceView;
+}
+
+export interface GpuView {
+  name: string;
+  vramBytes: number;
+}
+
+export interface RecordView {
+  checksPassed: number;
+  checksFailed: number;
+  cleanStreak: number;
+  reputation: number;
+  checkRate: number;
+  banReason: string | null;
+}
+
+export interface ProviderSummary {
+  id: string;
+  address: string;
+  name: string | null;
+  owner: string;
+  online: boolean;
+  banned: boolean;
+  lastSeenAt: string;
+  cpuCores: number;
+  memoryBytes: number;
+  slots: number;
+  kinds: string[];
+  gpus: GpuView[];
+  record: RecordView;
+  stats: { succeeded: number; failed: number; expired: number };
+}
+
+export interface ProviderDetail extends ProviderSummary {
+  firstSeenAt: string;
+  agentVersion: string;
+  dockerVersion: string;
+  diskFreeBytes: number;
+  images: string[];
+  gpus: (GpuView & { driverVersion: string; computeCapability: string | null })[];
+}
+
+export interface QueueDepthView {
+  kind: string;
+  queued: number;
+  running: number;
+}
+
+export interface MarketPricesView {
+  currency: string;
+  renderPerMegapixelSample: number;
+  inferencePerCpuSecond: number;
+}
+
+const JOB_SUMMARY = `
+  id name kind state createdAt startedAt finishedAt
+  progress { tasksDone tasksTotal fraction itemsDone itemsTotal itemUnit etaSeconds }
+  error { code message }
+  cost { reserved charged refunded currency }`;
+
+const JOB_DETAIL = `${JOB_SUMMARY}
+  params priority archiveUrl outputsUrl
+  checks { total passed failed pending unresolved }
+  frames { number path sha256 size thumbnail { sha256 } }
+  outputs { path sha256 size }`;
+
+const TASK = `
+  id index role state attemptCount maxAttempts
+  error { code message }
+  outputs { path sha256 size }
+  attempts {
+    id number state providerId provider { id name address }
+    leasedAt startedAt finishedAt durationMs exitCode failureCode failureMessage logTail
+    commitment { root items }
+  }
+  verifications {
+    id state reason attemptId providerId createdAt finishedAt proofDeadline
+    samples { key item region { x y width height } }
+    rounds {
+      round purpose verdict reason verifierProviderId startedAt finishedAt
+      comparisons { key verdict psnrDb ssim identical reason }
+    }
+  }`;
+
+const PROVIDER_SUMMARY = `
+  id address name owner online banned lastSeenAt cpuCores memoryBytes slots kinds
+  gpus { name vramBytes }
+  record { checksPassed checksFailed cleanStreak reputation checkRate banReason }
+  stats { succeeded failed expired }`;
+
+export const ME = `query Me { me { id name createdAt balance { available reserved currency } } }`;
+
+export const CREATE_ACCOUNT = `mutation CreateAccount($name: String!) {
+  createAccount(input: { name: $name }) { apiKey account { id name } }
+}`;
+
+export const JOBS = `query Jobs($states: [JobState!], $limit: Int!, $before: DateTime) {
+  jobs(states: $states, limit: $limit, before: $before) { ${JOB_SUMMARY} }
+}`;
+
+export const JOB = `query Job($id: ID!) { job(id: $id) { ${JOB_DETAIL} tasks { ${TASK} } } }`;
+
+export const JOB_EVENTS = `subscription JobEvents($jobId: ID!) {
+  jobEvents(jobId: $jobId) { job { ${JOB_DETAIL} } task { ${TASK} } }
+}`;
+
+export const CANCEL_JOB = `mutation CancelJob($id: ID!) { cancelJob(id: $id) { ${JOB_SUMMARY} } }`;
+
+export const SUBMIT_RENDER_JOB = `mutation SubmitRenderJob($input: SubmitRenderJobInput!) {
+  submitRenderJob(input: $input) { id }
+}`;
+
+export const MARKET_PRICES = `query MarketPrices {
+  marketPrices { currency renderPerMegapixelSample inferencePerCpuSecond }
+}`;
+
+export const MARKET = `query Market {
+  providers(limit: 1000) { ${PROVIDER_SUMMARY} }
+  queueDepth { kind queued running }
+  marketPrices { currency renderPerMegapixelSample inferencePerCpuSecond }
+}`;
+
+export const PROVIDERS = `query Providers { providers(limit: 1000) { ${PROVIDER_SUMMARY} } }`;
+
+export const PROVIDER = `query Provider($id: ID!) {
+  provider(id: $id) {
+    ${PROVIDER_SUMMARY}
+    firstSeenAt agentVersion dockerVersion diskFreeBytes images
+    gpus { name vramBytes driverVersion computeCapability }
+  }
+  providers(limit: 1000) { ${PROVIDER_SUMMARY} }
+}`;
+
+/** Which fields this coordinator's API has, for sections that depend on newer parts of the API. */
+export const CAPABILITIES = `query Capabilities {
+  query: __type(name: "Query") { fields { name } }
+  provider: __type(name: "Provider") { fields { name } }
+  account: __type(name: "Account") { fields { name } }
+}`;
+
+/**
+ * Documents for parts of the API that are being added (payments): sent only when CAPABILITIES says
+ * the coordinator has every field in `requires`, so the dashboard works against coordinators with
+ * and without them. operations.spec.ts validates each once schema.gql has its fields.
+ */
+export const UPCOMING = {
+  providerEarnings: {
+    requires: { provider: ['earnings', 'payouts'] },
+    document: `query ProviderEarnings($id: ID!) {
+      provider(id: $id) {
+        earnings { pending inFlight paid currency }
+        payouts(limit: 20) { id amount currency state signature explorerUrl createdAt finishedAt }
+      }
+    }`,
+  },
+  deposits: {
+    requires: { query: ['deposits'] },
+    document: `query Deposits {
+      deposits(limit: 20) { id amount currency wallet signature createdAt explorerUrl }
+    }`,
+  },
+} as const;
+
+export interface EarningsView {
+  pending: string;
+  inFlight: string;
+  paid: string;
+  currency: string;
+}
+
+export interface PayoutView {
+  id: string;
+  amount: string;
+  currency: string;
+  state: string;
+  signature: string | null;
+  explorerUrl: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface DepositView {
+  id: string;
+  amount: string;
+  currency: string;
+  wallet: string;
+  signature: string;
+  createdAt: string;
+  explorerUrl: string | null;
+}
+
+/** SubmitRenderJobInput as the form fills it (everything but `blend` optional). */
+export interface SubmitRenderJobInput {
+  blend: string;
+  name?: string;
+  frames?: string;
+  resolution?: string;
+  samples?: number;
+  maxPrice?: string;
+  chunkSize?: number;
+  device?: 'ANY' | 'CPU' | 'GPU';
+}
