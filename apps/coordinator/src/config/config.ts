@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { SamplingPolicy, VerificationThresholds } from '@tessera/workloads';
+import { CHAIN_ENV, ChainConfigPart, resolveChainConfig } from './chain-config';
 
 const MIB = 1024 * 1024;
 
@@ -117,6 +118,9 @@ const EnvSchema = z.object({
   TESSERA_CHECK_WAIT_SEC: int(10, 7 * 24 * 3600).default(900),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+
+  // ── Payments on chain: cluster, treasury, payout worker (config/chain-config.ts, docs/payments.md) ──
+  ...CHAIN_ENV,
 });
 
 export interface CoordinatorConfig {
@@ -161,6 +165,10 @@ export interface CoordinatorConfig {
   auth: { tokenSecret: string; coordinatorId: string; openSignup: boolean; challengeTimeoutMs: number };
   logLevel: string;
   env: 'development' | 'production' | 'test';
+  // ── Payments on chain (config/chain-config.ts) ──
+  chain: ChainConfigPart['chain'];
+  payouts: ChainConfigPart['payouts'];
+  testCrashAt: ChainConfigPart['testCrashAt'];
 }
 
 export class ConfigError extends Error {
@@ -208,9 +216,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
   if (badVerifier !== undefined) {
     problems.push(`TESSERA_TRUSTED_VERIFIERS: "${badVerifier}" is not a base58 provider address`);
   }
+  const dataDir = resolve(e.TESSERA_DATA_DIR);
+  // ── Payments on chain ──
+  const chain = resolveChainConfig(e, e.NODE_ENV, dataDir, problems);
   if (problems.length) throw new ConfigError(problems);
 
-  const dataDir = resolve(e.TESSERA_DATA_DIR);
   const tokenSecret = e.TESSERA_TOKEN_SECRET ?? localSecret(dataDir);
   return {
     host: e.TESSERA_HOST,
@@ -293,6 +303,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     },
     logLevel: e.TESSERA_LOG_LEVEL,
     env: e.NODE_ENV,
+    // ── Payments on chain ──
+    ...chain,
   };
 }
 
