@@ -19,6 +19,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { JobsService } from './jobs/jobs.service';
 import { LedgerModule } from './ledger/ledger.module';
+import { ChainModule } from './chain/chain.module';
 import { ProvidersModule } from './providers/providers.module';
 import { ProvidersService } from './providers/providers.service';
 import { ModelsModule } from './models/models.module';
@@ -53,6 +54,7 @@ export class AppModule implements NestModule {
         RenderModule,
         ModelsModule,
         LedgerModule,
+        ChainModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [JobsModule, ProvidersModule],

@@ -41,7 +41,10 @@ export type AppErrorCode =
   | 'UNBALANCED_JOURNAL'
   | 'PAYOUT_NOT_FOUND'
   // providers
-  | 'PROVIDER_NOT_FOUND';
+  | 'PROVIDER_NOT_FOUND'
+  // chain
+  | 'CHAIN_UNAVAILABLE'
+  | 'TEST_TOKENS_UNAVAILABLE';
 
 export class AppError extends Error {
   constructor(
@@ -62,6 +65,7 @@ export function httpStatusOf(code: AppErrorCode): number {
       return 401;
     case 'FORBIDDEN':
     case 'SIGNUP_CLOSED':
+    case 'TEST_TOKENS_UNAVAILABLE':
       return 403;
     case 'JOB_NOT_FOUND':
     case 'BLOB_NOT_FOUND':
@@ -77,6 +81,7 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'INSUFFICIENT_FUNDS':
       return 402;
     case 'UNAVAILABLE':
+    case 'CHAIN_UNAVAILABLE':
       return 503;
     case 'BLOB_TOO_LARGE':
       return 413;

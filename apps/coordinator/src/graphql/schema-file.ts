@@ -8,6 +8,7 @@ import { InferenceJobResolver, ModelsResolver } from '../models/models.resolver'
 import { ProvidersResolver } from '../providers/providers.resolver';
 import { RenderResolver } from '../render/render.resolver';
 import { JobChecksResolver, TaskVerificationsResolver } from '../verification/verification.resolver';
+import { ChainResolver } from '../chain/chain.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -21,6 +22,7 @@ export const RESOLVERS = [
   InferenceJobResolver,
   TaskVerificationsResolver,
   JobChecksResolver,
+  ChainResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;
