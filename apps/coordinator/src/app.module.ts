@@ -20,6 +20,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { JobsService } from './jobs/jobs.service';
 import { LedgerModule } from './ledger/ledger.module';
 import { ChainModule } from './chain/chain.module';
+import { DepositsModule } from './deposits/deposits.module';
 import { ProvidersModule } from './providers/providers.module';
 import { ProvidersService } from './providers/providers.service';
 import { ModelsModule } from './models/models.module';
@@ -55,6 +56,7 @@ export class AppModule implements NestModule {
         ModelsModule,
         LedgerModule,
         ChainModule,
+        DepositsModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [JobsModule, ProvidersModule],

@@ -9,6 +9,7 @@ import { ProvidersResolver } from '../providers/providers.resolver';
 import { RenderResolver } from '../render/render.resolver';
 import { JobChecksResolver, TaskVerificationsResolver } from '../verification/verification.resolver';
 import { ChainResolver } from '../chain/chain.resolver';
+import { ChainDepositMemoResolver, DepositsResolver } from '../deposits/deposits.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -23,6 +24,8 @@ export const RESOLVERS = [
   TaskVerificationsResolver,
   JobChecksResolver,
   ChainResolver,
+  ChainDepositMemoResolver,
+  DepositsResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;
