@@ -21,6 +21,7 @@ import { JobsService } from './jobs/jobs.service';
 import { LedgerModule } from './ledger/ledger.module';
 import { ChainModule } from './chain/chain.module';
 import { DepositsModule } from './deposits/deposits.module';
+import { PayoutsModule } from './payouts/payouts.module';
 import { ProvidersModule } from './providers/providers.module';
 import { ProvidersService } from './providers/providers.service';
 import { ModelsModule } from './models/models.module';
@@ -57,6 +58,7 @@ export class AppModule implements NestModule {
         LedgerModule,
         ChainModule,
         DepositsModule,
+        PayoutsModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [JobsModule, ProvidersModule],

@@ -10,6 +10,7 @@ import { RenderResolver } from '../render/render.resolver';
 import { JobChecksResolver, TaskVerificationsResolver } from '../verification/verification.resolver';
 import { ChainResolver } from '../chain/chain.resolver';
 import { ChainDepositMemoResolver, DepositsResolver } from '../deposits/deposits.resolver';
+import { ProviderPayoutsResolver } from '../payouts/payouts.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   ChainResolver,
   ChainDepositMemoResolver,
   DepositsResolver,
+  ProviderPayoutsResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;
