@@ -5,7 +5,12 @@ import { jobEvents } from './job-events';
 import {
   AccountView,
   CANCEL_JOB,
+  CHAIN,
+  ChainView,
+  CONFIRM_DEPOSIT,
   CREATE_ACCOUNT,
+  DEPOSITS,
+  DepositView,
   JOB_FILES,
   JobEventView,
   JobFiles,
@@ -17,10 +22,13 @@ import {
   ModelView,
   REGISTER_MODEL,
   RegisterModelInput,
+  REQUEST_TEST_TOKENS,
   SUBMIT_INFERENCE_BATCH,
   SUBMIT_RENDER_JOB,
   SubmitInferenceBatchInput,
   SubmitRenderJobInput,
+  TestTokensView,
+  TYPE_FIELDS,
 } from './operations';
 
 /** The public coordinator API as the CLI uses it: GraphQL over HTTP and WebSocket, and blobs. */
@@ -86,6 +94,44 @@ export class TesseraApi {
 
   async cancelJob(id: string): Promise<JobSummary> {
     return (await this.graphql.request<{ cancelJob: JobSummary }>(CANCEL_JOB, { id })).cancelJob;
+  }
+
+  /** The cluster, token and treasury deposits go to (and the memo naming this account). */
+  async chain(): Promise<ChainView> {
+    return (await this.graphql.request<{ chain: ChainView }>(CHAIN)).chain;
+  }
+
+  /** Local cluster only: test tokens and SOL for fees, minted to `wallet`. */
+  async requestTestTokens(wallet: string, amount: string): Promise<TestTokensView> {
+    return (
+      await this.graphql.request<{ requestTestTokens: TestTokensView }>(REQUEST_TEST_TOKENS, {
+        wallet,
+        amount,
+      })
+    ).requestTestTokens;
+  }
+
+  async confirmDeposit(signature: string): Promise<DepositView> {
+    return (await this.graphql.request<{ confirmDeposit: DepositView }>(CONFIRM_DEPOSIT, { signature }))
+      .confirmDeposit;
+  }
+
+  async deposits(limit: number): Promise<DepositView[]> {
+    return (await this.graphql.request<{ deposits: DepositView[] }>(DEPOSITS, { limit })).deposits;
+  }
+
+  /** The field names of a GraphQL type, or [] when the API has no such type. */
+  async fieldsOf(type: string): Promise<string[]> {
+    const data = await this.graphql.request<{ __type: { fields: { name: string }[] | null } | null }>(
+      TYPE_FIELDS,
+      { name: type },
+    );
+    return data.__type?.fields?.map((f) => f.name) ?? [];
+  }
+
+  /** Runs a query the caller composed from what `fieldsOf` reported. */
+  async query<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
+    return this.graphql.request<T>(document, variables);
   }
 
   jobEvents(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEventView> {
