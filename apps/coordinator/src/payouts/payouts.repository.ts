@@ -205,10 +205,14 @@ export class PayoutsRepository {
 
   // Token account setups ------------------------------------------------------------------------
 
+  /**
+   * Records a setup before it is sent. Two replicas creating the same wallets' accounts on the same
+   * blockhash sign byte-identical transactions (ed25519 is deterministic): one row, one execution.
+   */
   async insertSetup(signed: SignedTransaction, wallets: string[]): Promise<void> {
     await this.db.query(
       `INSERT INTO token_account_setup (signature, state, transaction, last_valid_block_height, wallets)
-       VALUES ($1, 'SENT', $2, $3, $4)`,
+       VALUES ($1, 'SENT', $2, $3, $4) ON CONFLICT (signature) DO NOTHING`,
       [
         signed.signature,
         signed.wire.toString('base64'),
