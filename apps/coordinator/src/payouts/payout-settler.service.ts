@@ -47,16 +47,24 @@ export class PayoutSettlerService {
 
   private async signAndSend(batch: PayoutBatchEntity): Promise<PayoutBatchState> {
     const pending = (await this.payouts.intentsOf(batch.id)).filter((i) => i.state === 'PENDING');
+    // Each intent is its own posting on its own provider's accounts: they can run side by side.
+    const results = await Promise.allSettled(
+      pending.map((intent) => this.ledger.beginPayout(intent.id, intent.providerId, intent.amount)),
+    );
     const begun = [];
-    for (const intent of pending) {
-      try {
-        await this.ledger.beginPayout(intent.id, intent.providerId, intent.amount);
-        begun.push(intent);
-      } catch (error) {
-        if (!(error instanceof InsufficientFundsError)) throw error;
+    for (const [k, result] of results.entries()) {
+      if (result.status === 'fulfilled') {
+        begun.push(pending[k]);
+      } else if (result.reason instanceof InsufficientFundsError) {
         // The earnings shrank since batching (e.g. staked as bond): pay it next run instead.
-        this.logger.warn({ msg: 'payout intent dropped', intent: intent.id, reason: error.message });
-        await this.payouts.dropIntent(intent.id);
+        this.logger.warn({
+          msg: 'payout intent dropped',
+          intent: pending[k].id,
+          reason: result.reason.message,
+        });
+        await this.payouts.dropIntent(pending[k].id);
+      } else {
+        throw result.reason;
       }
     }
     if (begun.length === 0) {
@@ -106,13 +114,13 @@ export class PayoutSettlerService {
       if (!tx) return 'SENT';
       const intents = (await this.payouts.intentsOf(batch.id)).filter((i) => i.state === 'SENT');
       if (tx.meta?.err) {
-        for (const intent of intents) await this.ledger.cancelPayout(intent.id);
+        await Promise.all(intents.map((intent) => this.ledger.cancelPayout(intent.id)));
         const error = `the transaction failed on chain (${JSON.stringify(tx.meta.err)}); nothing moved`;
         await this.payouts.markUnpaid(batch.id, 'FAILED', error);
         this.logger.error({ msg: 'payout transaction failed on chain', batch: batch.id, signature, error });
         return 'FAILED';
       }
-      for (const intent of intents) await this.ledger.completePayout(intent.id, signature);
+      await Promise.all(intents.map((intent) => this.ledger.completePayout(intent.id, signature)));
       this.crash.reach('payout:after-record');
       const cost = this.chain.costOf(tx);
       await this.payouts.markPaid(batch.id, cost.fee, tx.slot);
@@ -121,7 +129,7 @@ export class PayoutSettlerService {
     }
     if (height > (batch.lastValidBlockHeight as number)) {
       const intents = (await this.payouts.intentsOf(batch.id)).filter((i) => i.state === 'SENT');
-      for (const intent of intents) await this.ledger.cancelPayout(intent.id);
+      await Promise.all(intents.map((intent) => this.ledger.cancelPayout(intent.id)));
       await this.payouts.markUnpaid(
         batch.id,
         'EXPIRED',
