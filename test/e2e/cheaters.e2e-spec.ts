@@ -170,6 +170,10 @@ describe('cheating providers are caught by spot-checks', () => {
       TESSERA_LEASE_TTL_SEC: '60',
       TESSERA_HEARTBEAT_SEC: '2',
       TESSERA_RENDER_PRICE: '0.001',
+      // Every new provider (each cheater) is checked on its first task; the honest agents' rate
+      // then halves with each clean check, so the suite does not re-render every honest chunk.
+      TESSERA_CHECK_PROBATION: '1',
+      TESSERA_CHECK_HALF_LIFE: '1',
     });
     honest = await Promise.all(
       ['honest-a', 'honest-b'].map((name) => spawnAgent({ coordinatorUrl: coordinator.url, name })),
@@ -403,7 +407,7 @@ describe('cheating providers are caught by spot-checks', () => {
     );
     for (const r of records) {
       expect(r.checksFailed).toBe(0);
-      expect(r.checksPassed).toBeGreaterThan(5);
+      expect(r.checksPassed).toBeGreaterThanOrEqual(2);
     }
     writeFileSync(join(work, 'records.json'), JSON.stringify(records));
   });

@@ -315,7 +315,11 @@ describe('inference batches end to end', () => {
         out,
       ],
       { env, timeout: 180_000 },
-    );
+    ).catch((e: { stdout?: string; stderr?: string; killed?: boolean; code?: unknown }) => {
+      throw new Error(
+        `tessera infer failed (code ${String(e.code)}, killed ${String(e.killed)}):\n${e.stdout}\n${e.stderr}`,
+      );
+    });
     expect(stdout).toMatch(/4 rows/);
     const truth = readFileSync(join(example, 'lines', 'truth.jsonl'), 'utf8')
       .trimEnd()

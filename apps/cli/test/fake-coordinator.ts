@@ -404,6 +404,8 @@ export class FakeCoordinator {
                 .map(({ path, sha256, size }) => ({ path, sha256, size }))
             : null,
       attempts: t.attempts.map((a, i) => ({ ...a, id: `a${i}`, number: i + 1, providerId: a.provider.id })),
+      role: 'work',
+      verifications: [],
     };
   }
 

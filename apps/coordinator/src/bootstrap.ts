@@ -47,8 +47,14 @@ export async function startCoordinator(
     });
     app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
     app.enableShutdownHooks();
+    // Idle keep-alive connections outlive the clients' own idle timeouts (Node's fetch keeps one
+    // for 4 s): a server that closes first races a client reusing the socket, and that request fails
+    // with "other side closed" (seen under load in the e2e tests).
+    const server = app.getHttpServer() as import('node:http').Server;
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     await app.listen(config.port, config.host);
-    const address = app.getHttpServer().address() as { port: number };
+    const address = server.address() as { port: number };
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
     return {
       app,

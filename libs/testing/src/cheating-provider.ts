@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Ed25519Keypair, merkleProof, merkleRoot } from '@tessera/crypto';
 import type { CoordinatorMessage, Lease, OutputFile, ProofRequestMessage } from '@tessera/protocol';
-import { createWorkloadRegistry, TaskSpec } from '@tessera/workloads';
+import { createWorkloadRegistry, taskSpecOfLease } from '@tessera/workloads';
 import { TestAgent, testCapabilities } from './test-agent';
 
 /** What a cheat returns for a lease: the files it claims the task produced, and how it commits. */
@@ -91,7 +91,7 @@ export class CheatingProvider {
     let commitment: { root: string; items: number } | undefined;
     if (!result.noCommitment && plugin.commitItems) {
       const real = (
-        await plugin.commitItems(taskSpecOf(lease), outputs, async (f, max) =>
+        await plugin.commitItems(taskSpecOfLease(lease), outputs, async (f, max) =>
           (bytes.get(f.sha256) as Buffer).subarray(0, max),
         )
       ).map((i) => i.sha256);
@@ -102,12 +102,18 @@ export class CheatingProvider {
         items: items.length,
       };
     }
-    const asked = this.agent
-      .next(
-        (m) => m.type === 'proof.request' && m.attemptId === lease.attemptId,
-        opts.proofTimeoutMs ?? 30_000,
-      )
-      .catch(() => undefined) as Promise<ProofRequestMessage | undefined>;
+    // A spot-check's proof request comes with the acknowledgement of the completion (it is pushed
+    // as the completion is handled); a check task's own result is never spot-checked.
+    const asked = (
+      lease.task.params.check
+        ? Promise.resolve(undefined)
+        : this.agent
+            .next(
+              (m) => m.type === 'proof.request' && m.attemptId === lease.attemptId,
+              opts.proofTimeoutMs ?? 3_000,
+            )
+            .catch(() => undefined)
+    ) as Promise<ProofRequestMessage | undefined>;
     const completed = await this.agent.request({
       type: 'task.completed',
       attemptId: lease.attemptId,
@@ -154,22 +160,4 @@ export class CheatingProvider {
   close(): void {
     this.agent.close();
   }
-}
-
-/** The leased task as the workload hooks see it (as the agent builds it). */
-export function taskSpecOf(lease: Lease): TaskSpec {
-  const spec = lease.container;
-  return {
-    index: lease.task.index,
-    params: lease.task.params,
-    image: spec.image,
-    requirements: {
-      cpus: spec.limits.cpus,
-      memoryBytes: spec.limits.memoryBytes,
-      gpus: spec.gpus,
-      vramBytes: 0,
-    },
-    timeoutSec: spec.limits.timeoutSec,
-    inputs: spec.inputs,
-  };
 }

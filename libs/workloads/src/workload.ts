@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ContainerSpec, GpuInfo, OutputFile } from '@tessera/protocol';
+import type { ContainerSpec, GpuInfo, Lease, OutputFile } from '@tessera/protocol';
 import type { ModelInfo } from './inference/model';
 import type { Region } from './verify/image-compare';
 import type { VerificationThresholds, Verdict } from './verify/thresholds';
@@ -37,6 +37,24 @@ export interface TaskPlan {
 
 /** A stored task as the hooks that run per task see it (its progress weight is the coordinator's business). */
 export type TaskSpec = Omit<TaskPlan, 'items'>;
+
+/** A leased task as an agent sees it, in the form the hooks take (output checks, commitments). */
+export function taskSpecOfLease(lease: Lease): TaskSpec {
+  const spec = lease.container;
+  return {
+    index: lease.task.index,
+    params: lease.task.params,
+    image: spec.image,
+    requirements: {
+      cpus: spec.limits.cpus,
+      memoryBytes: spec.limits.memoryBytes,
+      gpus: spec.gpus,
+      vramBytes: 0,
+    },
+    timeoutSec: spec.limits.timeoutSec,
+    inputs: spec.inputs,
+  };
+}
 
 /** What the coordinator knows about the machine a task is being leased to. */
 export interface ProviderProfile {

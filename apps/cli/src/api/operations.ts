@@ -61,9 +61,18 @@ export interface AttemptView {
   provider: { name: string | null; address: string };
 }
 
+export interface VerificationView {
+  state: string;
+  reason: string | null;
+}
+
 export interface TaskView {
   index: number;
   state: string;
+  /** `work`, or `check`: a spot-check re-running samples of the work task with the same index. */
+  role: string;
+  /** Spot-checks of this task, oldest first. */
+  verifications: VerificationView[];
   error: JobErrorView | null;
   /** The task's result files; a render's include its frames, by the same paths as Job.frames. */
   outputs: { path: string }[] | null;
@@ -111,7 +120,10 @@ export const CANCEL_JOB = `mutation CancelJob($id: ID!) { cancelJob(id: $id) { $
 export const JOB_EVENTS = `subscription JobEvents($jobId: ID!) {
   jobEvents(jobId: $jobId) {
     job { ${SUMMARY} frames { number path } }
-    task { index state error { code message } outputs { path } attempts { state provider { name address } } }
+    task {
+      index state role error { code message } outputs { path } attempts { state provider { name address } }
+      verifications { state reason }
+    }
   }
 }`;
 

@@ -38,6 +38,8 @@ const frames = (...numbers: number[]) => numbers.map((number) => ({ number, path
 const accepted = (index: number, name: string | null, own: number[]) => ({
   index,
   state: 'ACCEPTED',
+  role: 'work',
+  verifications: [],
   error: null,
   outputs: own.map((n) => ({ path: framePath(n) })),
   attempts: [{ state: 'SUCCEEDED', provider: { name, address: 'So1anaAddr3ss1111' } }],
@@ -109,6 +111,8 @@ describe('JobEventPrinter', () => {
         {
           index: 1,
           state: 'REJECTED',
+          role: 'work',
+          verifications: [],
           error: { code: 'BLANK_FRAME', message: 'frame 3 is black' },
           outputs: null,
           attempts: [{ state: 'FAILED', provider: { name: 'flaky', address: 'x' } }],
@@ -116,6 +120,36 @@ describe('JobEventPrinter', () => {
       ),
     );
     expect(out.text).toContain('task 1 REJECTED on flaky: BLANK_FRAME: frame 3 is black\n');
+  });
+});
+
+describe('JobEventPrinter and spot-checks', () => {
+  const task = (state: string, verifications: { state: string; reason: string | null }[], role = 'work') => ({
+    index: 2,
+    state,
+    role,
+    verifications,
+    error: null,
+    outputs: null,
+    attempts: [{ state: 'SUCCEEDED', provider: { name: 'rig', address: 'x' } }],
+  });
+
+  it('says once that a task is being spot-checked, and why a check rejected its result', () => {
+    const out = new CapturedOutput(false);
+    const sut = new JobEventPrinter(out);
+    sut.handle(event());
+    const checking = task('VERIFYING', [{ state: 'PROVING', reason: null }]);
+    sut.handle(event({}, checking));
+    sut.handle(event({}, checking));
+    // The check task's own events say nothing: the work task's do.
+    sut.handle(event({}, task('ACCEPTED', [], 'check')));
+    sut.handle(
+      event({}, task('QUEUED', [{ state: 'FAILED', reason: '2 verifiers agree: frame-5: PSNR 12.1 dB' }])),
+    );
+    expect(out.text.match(/spot-checking/g)).toHaveLength(1);
+    expect(out.text).toContain(
+      'task 2: a spot-check rejected its result (2 verifiers agree: frame-5: PSNR 12.1 dB); re-done by another provider, not charged\n',
+    );
   });
 });
 

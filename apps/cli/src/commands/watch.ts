@@ -51,7 +51,10 @@ export class JobEventPrinter {
       if (this.header)
         this.line.print(`job ${job.id}${job.name ? ` "${job.name}"` : ''}: ${job.kind}, ${job.state}`);
       if (fresh.length) this.line.print(`${fresh.length} ${job.progress.itemUnit} already done`);
+    } else if (task?.role === 'check') {
+      // Another provider re-running samples of a task: the work task's own event says the outcome.
     } else {
+      this.reportCheck(task);
       // The coordinator sends the job as it is when the event is delivered, so frames of other
       // tasks may ride along: credit a task only with the frames among its own outputs.
       const accepted = task?.state === 'ACCEPTED' ? task : undefined;
@@ -74,6 +77,23 @@ export class JobEventPrinter {
       if (plain !== this.lastPlain) this.line.print(plain);
       this.lastPlain = plain;
     }
+  }
+
+  private readonly reportedChecks = new Set<string>();
+
+  /** One line when a task's result is being spot-checked, and when a check rejected it. */
+  private reportCheck(task: TaskView | null): void {
+    const latest = task?.verifications.at(-1);
+    if (!task || !latest) return;
+    const key = `${task.index}:${task.verifications.length}:${latest.state}`;
+    if (this.reportedChecks.has(key)) return;
+    this.reportedChecks.add(key);
+    if (task.state === 'VERIFYING' && latest.state !== 'FAILED')
+      this.line.print(`task ${task.index}: spot-checking (another provider re-renders a sample of it)`);
+    if (latest.state === 'FAILED')
+      this.line.print(
+        `task ${task.index}: a spot-check rejected its result (${latest.reason ?? 'no reason'}); re-done by another provider, not charged`,
+      );
   }
 
   /** Stops the ticker and removes the live line. */

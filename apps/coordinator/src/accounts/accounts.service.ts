@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '@tessera/crypto';
 import { Actor, requireAccount } from '../auth/actor';
 import { AppError } from '../common/app-error';
+import { BillingService } from '../billing/billing.service';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { AccountEntity } from './account.entity';
 import { AccountsRepository } from './accounts.repository';
@@ -14,6 +15,7 @@ export class AccountsService {
   constructor(
     private readonly accounts: AccountsRepository,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly billing: BillingService,
   ) {}
 
   /** Opens an account and returns its API key; the key is never stored or shown again. */
@@ -29,6 +31,7 @@ export class AccountsService {
       prefix: apiKey.slice(0, 10),
       keyHash: sha256Hex(apiKey),
     });
+    await this.billing.signupCredit(account.id);
     return { account, apiKey };
   }
 

@@ -32,3 +32,24 @@ export interface BlobStore {
 }
 
 export const BLOB_STORE = Symbol('BLOB_STORE');
+
+/**
+ * A stored blob's first `maxBytes` (all of it by default) in memory, for the checks that read
+ * outputs (headers, decoded frames, rows); undefined when the store does not have it.
+ */
+export async function readBlobBytes(
+  store: BlobStore,
+  sha256: string,
+  maxBytes = Infinity,
+): Promise<Buffer | undefined> {
+  const stream = await store.read(sha256);
+  if (!stream) return undefined;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length >= maxBytes) break; // leaving the loop closes the stream
+  }
+  return Buffer.concat(chunks).subarray(0, Math.min(length, maxBytes));
+}

@@ -11,6 +11,10 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A decimal token amount, e.g. `12.5` (at most 6 decimals, the token's). */
+const tokens = z
+  .string()
+  .regex(/^\d{1,12}(\.\d{1,6})?$/, 'a decimal token amount with at most 6 decimals, e.g. 12.5');
 const list = z.string().transform((v) =>
   v
     .split(',')
@@ -84,6 +88,12 @@ const EnvSchema = z.object({
   /** Market price of one CPU-second of inference, in tokens. */
   TESSERA_INFERENCE_PRICE: z.coerce.number().min(0).default(0.0001),
   TESSERA_CURRENCY: z.string().min(1).max(10).default('TSR'),
+  /** The platform's share of each accepted task's price, in basis points (1000 = 10 %). */
+  TESSERA_PLATFORM_FEE_BPS: int(0, 10_000).default(1000),
+  /** Bond a provider keeps staked, held back from its first earnings and slashed by a failed check. */
+  TESSERA_PROVIDER_BOND: tokens.default('1'),
+  /** Tokens a new account starts with: for local development clusters (default 100 there, 0 on devnet and mainnet). */
+  TESSERA_SIGNUP_CREDIT: tokens.optional(),
   /** Spot-checks of render and inference results (DESIGN.md §5); `off` accepts every result unchecked. */
   TESSERA_SPOT_CHECKS: z.enum(['on', 'off']).default('on'),
   /** Secret the samples are drawn with (HMAC); shared by all replicas. Unset: derived from the token secret. */
@@ -141,6 +151,8 @@ export interface CoordinatorConfig {
     maxRows: number;
   };
   market: { currency: string; renderPerMegapixelSample: number; inferencePerCpuSecond: number };
+  /** Money, in base units of the token (6 decimals). */
+  billing: { feeBps: number; providerBond: bigint; signupCredit: bigint };
   verification: {
     enabled: boolean;
     sampleSecret: string;
@@ -260,6 +272,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
       renderPerMegapixelSample: e.TESSERA_RENDER_PRICE,
       inferencePerCpuSecond: e.TESSERA_INFERENCE_PRICE,
     },
+    billing: {
+      feeBps: e.TESSERA_PLATFORM_FEE_BPS,
+      providerBond: parseTokens(e.TESSERA_PROVIDER_BOND),
+      signupCredit: parseTokens(
+        e.TESSERA_SIGNUP_CREDIT ??
+          (['devnet', 'mainnet-beta'].includes(env.TESSERA_CHAIN ?? '') ? '0' : '100'),
+      ),
+    },
     verification: {
       enabled: e.TESSERA_SPOT_CHECKS === 'on',
       sampleSecret:
@@ -306,6 +326,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     // ── Payments on chain ──
     ...chain,
   };
+}
+
+/** A validated decimal token amount in base units (6 decimals). */
+function parseTokens(text: string): bigint {
+  const [whole, fraction = ''] = text.split('.');
+  return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
 }
 
 /** A secret generated once per data directory, for single-process development setups. */

@@ -8,6 +8,7 @@ import { InferenceJobResolver, ModelsResolver } from '../models/models.resolver'
 import { ProvidersResolver } from '../providers/providers.resolver';
 import { RenderResolver } from '../render/render.resolver';
 import { JobChecksResolver, TaskVerificationsResolver } from '../verification/verification.resolver';
+import { AccountBalanceResolver, JobCostResolver } from '../billing/billing.resolver';
 import { ChainResolver } from '../chain/chain.resolver';
 import { ChainDepositMemoResolver, DepositsResolver } from '../deposits/deposits.resolver';
 import { ProviderPayoutsResolver } from '../payouts/payouts.resolver';
@@ -24,6 +25,8 @@ export const RESOLVERS = [
   InferenceJobResolver,
   TaskVerificationsResolver,
   JobChecksResolver,
+  AccountBalanceResolver,
+  JobCostResolver,
   ChainResolver,
   ChainDepositMemoResolver,
   DepositsResolver,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BillingModule } from '../billing/billing.module';
 import { BlobsModule } from '../blobs/blobs.module';
 import { JobsController } from './jobs.controller';
 import { ProvidersModule } from '../providers/providers.module';
@@ -10,7 +11,7 @@ import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 
 @Module({
-  imports: [BlobsModule, ProvidersModule, SceneInspectionModule, ModelInspectionModule],
+  imports: [BlobsModule, ProvidersModule, SceneInspectionModule, ModelInspectionModule, BillingModule],
   controllers: [JobsController],
   providers: [
     JobsRepository,

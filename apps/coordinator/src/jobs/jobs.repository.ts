@@ -9,6 +9,8 @@ import { JobState, TaskState } from './job-state';
 import { TaskEntity } from './task.entity';
 
 export interface NewJob {
+  /** Chosen by the caller when money was reserved under it first. */
+  id?: string;
   accountId: string;
   kind: string;
   name: string | null;
@@ -34,6 +36,7 @@ export class JobsRepository {
   async create(job: NewJob): Promise<JobEntity> {
     return this.db.transaction(async (tx) => {
       const saved = await tx.getRepository(JobEntity).save({
+        ...(job.id ? { id: job.id } : {}),
         accountId: job.accountId,
         kind: job.kind,
         name: job.name,

@@ -18,6 +18,7 @@ import { WorkloadRegistry } from '../workloads/workloads.module';
 import { JobEntity } from './job.entity';
 import { JobState } from './job-state';
 import { JobsRepository, NewJob } from './jobs.repository';
+import { BillingService } from '../billing/billing.service';
 import { ModelsService } from '../models/models.service';
 import { ProvidersService } from '../providers/providers.service';
 import { SceneInspector } from '../render/scene-inspector.service';
@@ -125,6 +126,11 @@ describe('JobsService', () => {
       {} as BlobStore,
       { countOnline: jest.fn(() => Promise.resolve(1)) } as unknown as ProvidersService,
       { lookup: jest.fn(() => Promise.resolve(undefined)) } as unknown as ModelsService,
+      {
+        capOf: () => 0n,
+        reserve: jest.fn(() => Promise.resolve()),
+        jobEnded: jest.fn(() => Promise.resolve()),
+      } as unknown as BillingService,
     );
   });
 

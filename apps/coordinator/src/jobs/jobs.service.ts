@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { OutputFile } from '@tessera/protocol';
 import { WorkloadInputError, WorkloadInputErrorCode, WorkloadPolicy } from '@tessera/workloads';
 import { Actor, requireAccount } from '../auth/actor';
 import { ZipFile } from 'yazl';
+import { BillingService } from '../billing/billing.service';
 import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
 import { BlobsService } from '../blobs/blobs.service';
 import { AppError, AppErrorCode } from '../common/app-error';
@@ -42,6 +44,7 @@ export class JobsService {
     @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
     private readonly providers: ProvidersService,
     private readonly models: ModelsService,
+    private readonly billing: BillingService,
   ) {}
 
   /**
@@ -71,15 +74,25 @@ export class JobsService {
       throw error;
     }
     const tasks = plugin.split(params, { policy: this.policy, onlineProviders });
-    const job = await this.jobs.create({
-      accountId,
-      kind,
-      name: opts.name ?? null,
-      params: params as Record<string, unknown>,
-      priority: opts.priority ?? 0,
-      maxAttempts: this.config.scheduler.taskMaxAttempts,
-      tasks,
-    });
+    // The price cap is reserved before the job exists: no money, no job. Should storing the job
+    // then fail, the reservation is refunded (here, or by the billing sweeper after a crash).
+    const id = randomUUID();
+    await this.billing.reserve(id, accountId, this.billing.capOf(params as Record<string, unknown>));
+    const job = await this.jobs
+      .create({
+        id,
+        accountId,
+        kind,
+        name: opts.name ?? null,
+        params: params as Record<string, unknown>,
+        priority: opts.priority ?? 0,
+        maxAttempts: this.config.scheduler.taskMaxAttempts,
+        tasks,
+      })
+      .catch(async (error: unknown) => {
+        await this.billing.jobEnded(id).catch(() => undefined);
+        throw error;
+      });
     this.metrics.jobsSubmitted.inc({ kind });
     this.logger.log({ msg: 'job submitted', jobId: job.id, kind, tasks: tasks.length, accountId });
     this.events.publish({ type: 'job.updated', jobId: job.id, accountId });
@@ -107,6 +120,7 @@ export class JobsService {
       });
     }
     this.events.publish({ type: 'job.updated', jobId, accountId });
+    await this.billing.jobEnded(jobId);
     return this.get(actor, jobId);
   }
 

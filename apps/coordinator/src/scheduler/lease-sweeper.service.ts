@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { LeasesRepository } from './leases.repository';
 import { SchedulerService } from './scheduler.service';
@@ -8,37 +9,26 @@ import { SchedulerService } from './scheduler.service';
  * and state check make a double expiry impossible, so no leader election is needed.
  */
 @Injectable()
-export class LeaseSweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(LeaseSweeperService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+export class LeaseSweeperService extends PeriodicSweep {
+  protected readonly logger = new Logger(LeaseSweeperService.name);
 
   constructor(
     private readonly leases: LeasesRepository,
     private readonly scheduler: SchedulerService,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().finally(() => (this.running = undefined));
-    }, this.config.scheduler.sweepIntervalMs);
+  ) {
+    super();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected get intervalMs(): number {
+    return this.config.scheduler.sweepIntervalMs;
   }
 
-  /** Expires every overdue lease; returns how many this call expired. */
-  async sweep(): Promise<number> {
+  /** Expires every overdue lease; returns how many this pass expired. */
+  protected async pass(): Promise<number> {
     let expired = 0;
-    try {
-      for (const attempt of await this.leases.findExpired(500)) {
-        if (await this.scheduler.expire(attempt.id, attempt.providerId)) expired++;
-      }
-    } catch (error) {
-      this.logger.error({ msg: 'lease sweep failed', err: error });
+    for (const attempt of await this.leases.findExpired(500)) {
+      if (await this.scheduler.expire(attempt.id, attempt.providerId)) expired++;
     }
     return expired;
   }

@@ -8,8 +8,9 @@ import { JobState } from '../jobs/job-state';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { MetricsService } from '../health/metrics.service';
 import { ProviderProfile, WorkloadOutputError } from '@tessera/workloads';
-import { BLOB_STORE, BlobStore } from '../blobs/blob-store';
+import { BLOB_STORE, BlobStore, readBlobBytes } from '../blobs/blob-store';
 import { WorkloadRegistry } from '../workloads/workloads.module';
+import { BillingService } from '../billing/billing.service';
 import { JobCompletionService } from '../jobs/job-completion.service';
 import { SETTLEMENT_HOOKS, SettlementHooks } from '../verification/settlement-hooks';
 import { VerificationService } from '../verification/verification.service';
@@ -52,6 +53,8 @@ interface Settled {
   cancelled: { id: string; providerId: string }[];
   /** A spot-check's task failed for good: its verification ends unresolved. */
   checkGaveUp?: { verificationId: string; reason: string };
+  /** The job failed: its escrow is refunded. */
+  jobFailed?: string;
 }
 
 /**
@@ -77,6 +80,7 @@ export class SchedulerService {
     private readonly verification: VerificationService,
     private readonly completion: JobCompletionService,
     @Inject(SETTLEMENT_HOOKS) private readonly settlement: SettlementHooks,
+    private readonly billing: BillingService,
   ) {
     this.allowedImages = new Set([
       ...config.workloads.allowedImages,
@@ -326,16 +330,9 @@ export class SchedulerService {
   }
 
   private async readBlob(sha256: string, maxBytes = Infinity): Promise<Buffer> {
-    const stream = await this.store.read(sha256);
-    if (!stream) throw new WorkloadOutputError(`output ${sha256} is not in the blob store`);
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= maxBytes) break; // leaving the loop closes the stream
-    }
-    return Buffer.concat(chunks).subarray(0, Math.min(length, maxBytes));
+    const bytes = await readBlobBytes(this.store, sha256, maxBytes);
+    if (!bytes) throw new WorkloadOutputError(`output ${sha256} is not in the blob store`);
+    return bytes;
   }
 
   /** Records a failed attempt; the task is retried elsewhere or, past its attempt limit, fails the job. */
@@ -426,10 +423,15 @@ export class SchedulerService {
       code: 'TASK_FAILED',
       message: reason,
     });
-    return { cancelled: liveAttempts };
+    return { cancelled: liveAttempts, jobFailed: a.jobId };
   }
 
-  private afterSettle(a: LockedAttempt, { cancelled, checkGaveUp }: Settled): void {
+  private afterSettle(a: LockedAttempt, { cancelled, checkGaveUp, jobFailed }: Settled): void {
+    if (jobFailed) {
+      void this.billing
+        .jobEnded(jobFailed)
+        .catch((error: unknown) => this.logger.error({ msg: 'could not refund a failed job', err: error }));
+    }
     // Concluded once the failure is committed: a verification has its own transaction.
     if (checkGaveUp) {
       void this.verification

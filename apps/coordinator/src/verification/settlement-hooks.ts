@@ -1,5 +1,3 @@
-import { Logger } from '@nestjs/common';
-
 /** How a task's result became final. */
 export type Verified = 'unchecked' | 'passed' | 'unresolved';
 
@@ -29,16 +27,3 @@ export interface SettlementHooks {
 }
 
 export const SETTLEMENT_HOOKS = Symbol('SETTLEMENT_HOOKS');
-
-/** Until payments are wired: say what would be paid and slashed. */
-export class LoggingSettlementHooks implements SettlementHooks {
-  private readonly logger = new Logger('Settlement');
-
-  async taskAccepted(event: Parameters<SettlementHooks['taskAccepted']>[0]): Promise<void> {
-    this.logger.debug({ msg: 'task payable', ...event });
-  }
-
-  async attemptRejected(event: Parameters<SettlementHooks['attemptRejected']>[0]): Promise<void> {
-    this.logger.log({ msg: 'attempt rejected: pay withheld, bond to slash', ...event });
-  }
-}

@@ -1,21 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Capabilities, Commitment, OutputFile } from '@tessera/protocol';
+import type { Commitment, OutputFile } from '@tessera/protocol';
 import type { TaskInput, TaskPlan, TaskSpec } from '@tessera/workloads';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { StoredRound, StoredSample, VerificationEntity, VerificationState } from './verification.entity';
-
-/** A provider as spot-checks see it: its record, owner and machine. */
-export interface ProviderCheckRow {
-  id: string;
-  address: string;
-  owner: string;
-  capabilities: Capabilities;
-  passed: number;
-  failed: number;
-  cleanStreak: number;
-  banned: boolean;
-}
 
 /** What a verification's decisions read: the checked attempt and its task. */
 export interface VerificationContext {
@@ -92,16 +80,6 @@ function taskOf(r: TaskColumns): VerificationContext['task'] {
 @Injectable()
 export class VerificationRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  async provider(providerId: string): Promise<ProviderCheckRow | undefined> {
-    const rows: ProviderCheckRow[] = await this.db.query(
-      `SELECT id, address, COALESCE(owner, address) AS owner, capabilities, checks_passed AS passed,
-              checks_failed AS failed, clean_streak AS "cleanStreak", banned_at IS NOT NULL AS banned
-         FROM provider WHERE id = $1`,
-      [providerId],
-    );
-    return rows[0];
-  }
 
   /**
    * The provider's live attempt succeeds and its work task waits for a spot-check (VERIFYING) with
@@ -402,41 +380,6 @@ export class VerificationRepository {
     );
   }
 
-  /** Keeps the provider away from this job's tasks from now on. */
-  async blockFromJob(tx: EntityManager, jobId: string, providerId: string, limit: number): Promise<void> {
-    await tx.query(
-      `INSERT INTO job_provider_failure (job_id, provider_id, failures, last_failure_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (job_id, provider_id) DO UPDATE
-         SET failures = GREATEST(job_provider_failure.failures, $3), last_failure_at = now()`,
-      [jobId, providerId, limit],
-    );
-  }
-
-  /** One check of this provider's work passed or failed; a failure may ban it. Returns whether it is now banned. */
-  async recordCheck(
-    tx: EntityManager,
-    providerId: string,
-    passed: boolean,
-    ban: { after: number; reason: string },
-  ): Promise<{ bannedNow: boolean }> {
-    if (passed) {
-      await tx.query(
-        `UPDATE provider SET checks_passed = checks_passed + 1, clean_streak = clean_streak + 1 WHERE id = $1`,
-        [providerId],
-      );
-      return { bannedNow: false };
-    }
-    const [rows]: [{ bannedNow: boolean }[], number] = await tx.query(
-      `UPDATE provider p SET checks_failed = p.checks_failed + 1, clean_streak = 0,
-              banned_at = CASE WHEN p.banned_at IS NULL AND p.checks_failed + 1 >= $2 THEN now() ELSE p.banned_at END,
-              ban_reason = CASE WHEN p.banned_at IS NULL AND p.checks_failed + 1 >= $2 THEN left($3, 500) ELSE p.ban_reason END
-         FROM provider old WHERE p.id = $1 AND old.id = $1
-       RETURNING (old.banned_at IS NULL AND p.banned_at IS NOT NULL) AS "bannedNow"`,
-      [providerId, ban.after, ban.reason],
-    );
-    return { bannedNow: rows[0]?.bannedNow ?? false };
-  }
-
   /** Check tasks of this verification not yet done are cancelled; returns their live attempts. */
   async cancelChecks(
     tx: EntityManager,
@@ -495,27 +438,6 @@ export class VerificationRepository {
          FROM verification WHERE provider_id = $1 AND state = 'PROVING'`,
       [providerId],
     );
-  }
-
-  /**
-   * Online providers that could verify work of `kind` excluding `exclude` (ids and owners): what
-   * decides whether a check may go to the trusted pool at once.
-   */
-  async eligibleVerifiers(
-    kind: string,
-    exclude: string[],
-    windowMs: number,
-    trusted: string[],
-  ): Promise<number> {
-    const [row]: { n: number }[] = await this.db.query(
-      `SELECT count(*)::int AS n FROM provider
-        WHERE connected_at IS NOT NULL AND last_seen_at > now() - $3 * interval '1 millisecond'
-          AND banned_at IS NULL AND capabilities->'kinds' ? $1
-          AND NOT (ARRAY[id::text, COALESCE(owner, address)] && $2::text[])
-          AND NOT (address = ANY($4::text[]))`,
-      [kind, exclude, windowMs, trusted],
-    );
-    return row.n;
   }
 
   /** Verifications of these tasks, oldest first (GraphQL). */

@@ -26,10 +26,15 @@ export class TaskVerificationsResolver {
   verifications(@Parent() task: TaskDto, @Context() context: GqlContext): Promise<VerificationDto[]> {
     let loader = loaders.get(context);
     if (!loader) {
-      loader = new DataLoader(async (taskIds: readonly string[]) => {
-        const all = await this.repo.ofTasks(taskIds);
-        return taskIds.map((id) => all.filter((v) => v.taskId === id).map(toVerificationDto));
-      });
+      // Batching only, no cache: a subscription keeps its context for the whole connection, and a
+      // cached answer would show a task's checks as they were at its first event.
+      loader = new DataLoader(
+        async (taskIds: readonly string[]) => {
+          const all = await this.repo.ofTasks(taskIds);
+          return taskIds.map((id) => all.filter((v) => v.taskId === id).map(toVerificationDto));
+        },
+        { cache: false },
+      );
       loaders.set(context, loader);
     }
     return loader.load(task.id);

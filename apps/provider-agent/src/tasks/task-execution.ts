@@ -12,7 +12,7 @@ import {
 } from '../connection/coordinator-connection';
 import { sleep } from '../connection/backoff';
 import type { ContainerRuntime } from '@tessera/sandbox';
-import { OutputReader, TaskSpec, WorkloadOutputError, WorkloadPlugin } from '@tessera/workloads';
+import { OutputReader, taskSpecOfLease, WorkloadOutputError, WorkloadPlugin } from '@tessera/workloads';
 import { CommitmentJournal } from './commitment-journal';
 import { imageAllowed } from './image-policy';
 
@@ -238,7 +238,7 @@ export class TaskExecution {
     const plugin = this.deps.workloads.get(this.lease.kind);
     if (!plugin?.checkOutputs) return;
     try {
-      await plugin.checkOutputs(this.taskSpec(), files, outputReader(outputDir), true);
+      await plugin.checkOutputs(taskSpecOfLease(this.lease), files, outputReader(outputDir), true);
     } catch (error) {
       if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
       throw error;
@@ -255,7 +255,7 @@ export class TaskExecution {
     const plugin = this.deps.workloads.get(this.lease.kind);
     if (!plugin?.commitItems) return undefined;
     try {
-      const items = await plugin.commitItems(this.taskSpec(), files, outputReader(outputDir));
+      const items = await plugin.commitItems(taskSpecOfLease(this.lease), files, outputReader(outputDir));
       const root = await this.deps.journal.record(
         this.lease.attemptId,
         items.map((item) => item.sha256),
@@ -265,25 +265,6 @@ export class TaskExecution {
       if (error instanceof WorkloadOutputError) throw new TaskFailure('OUTPUT_INVALID', error.message);
       throw error;
     }
-  }
-
-  /** The leased task as the workload hooks see it. */
-  private taskSpec(): TaskSpec {
-    const { lease } = this;
-    const spec = lease.container;
-    return {
-      index: lease.task.index,
-      params: lease.task.params,
-      image: spec.image,
-      requirements: {
-        cpus: spec.limits.cpus,
-        memoryBytes: spec.limits.memoryBytes,
-        gpus: spec.gpus,
-        vramBytes: 0,
-      },
-      timeoutSec: spec.limits.timeoutSec,
-      inputs: spec.inputs,
-    };
   }
 
   private throwIfCancelled(): void {
