@@ -78,6 +78,8 @@ describe('payments from the command line', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ amount: '4.5', currency: 'TSR', explorerUrl: null });
 
     const balance = await tessera(['balance']);
+    // The signup credit of the local cluster (100) and the two deposits.
+    expect(balance.stdout).toMatch(/^available {2}129\.5 TSR$/m);
     expect(balance.stdout).toMatch(/just now\s+4\.5 TSR\s+\w+\s+\w+\n.*just now\s+25 TSR\s+/s);
 
     // The tokens really moved: the treasury's token account holds them, the wallet's is empty again.

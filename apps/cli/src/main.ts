@@ -183,7 +183,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 
   program
     .command('balance')
-    .description('your token balance (when the coordinator reports it) and your latest deposits')
+    .description('your token balance (available, and reserved by running jobs) and your latest deposits')
     .option('--limit <n>', 'deposits to list (default 10)')
     .option('--json', 'print balance and deposits as JSON')
     .action(run((ctx, opts: { json?: boolean; limit?: string }) => balance(ctx, opts)));

@@ -437,7 +437,6 @@ export class FakeCoordinator {
   };
 
   private readonly root = {
-    // `balance` is served only where the schema has Account.balance (extra fields are ignored).
     me: (_: unknown, ctx: { account?: FakeAccount }) =>
       ctx.account
         ? { ...ctx.account, balance: { available: '32.5', reserved: '0', currency: 'TSR' } }

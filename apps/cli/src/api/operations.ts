@@ -298,5 +298,10 @@ export const CONFIRM_DEPOSIT = `mutation ConfirmDeposit($signature: String!) {
 
 export const DEPOSITS = `query Deposits($limit: Int!) { deposits(limit: $limit) { ${DEPOSIT} } }`;
 
-/** The fields a type offers: `balance` reads what this coordinator's API has. */
-export const TYPE_FIELDS = `query TypeFields($name: String!) { __type(name: $name) { fields { name } } }`;
+export interface BalanceView {
+  available: string;
+  reserved: string;
+  currency: string;
+}
+
+export const BALANCE = `query Balance { me { balance { available reserved currency } } }`;

@@ -4,6 +4,8 @@ import { GraphQLClient } from './graphql-client';
 import { jobEvents } from './job-events';
 import {
   AccountView,
+  BALANCE,
+  BalanceView,
   CANCEL_JOB,
   CHAIN,
   ChainView,
@@ -28,7 +30,6 @@ import {
   SubmitInferenceBatchInput,
   SubmitRenderJobInput,
   TestTokensView,
-  TYPE_FIELDS,
 } from './operations';
 
 /** The public coordinator API as the CLI uses it: GraphQL over HTTP and WebSocket, and blobs. */
@@ -120,18 +121,8 @@ export class TesseraApi {
     return (await this.graphql.request<{ deposits: DepositView[] }>(DEPOSITS, { limit })).deposits;
   }
 
-  /** The field names of a GraphQL type, or [] when the API has no such type. */
-  async fieldsOf(type: string): Promise<string[]> {
-    const data = await this.graphql.request<{ __type: { fields: { name: string }[] | null } | null }>(
-      TYPE_FIELDS,
-      { name: type },
-    );
-    return data.__type?.fields?.map((f) => f.name) ?? [];
-  }
-
-  /** Runs a query the caller composed from what `fieldsOf` reported. */
-  async query<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
-    return this.graphql.request<T>(document, variables);
+  async balance(): Promise<BalanceView> {
+    return (await this.graphql.request<{ me: { balance: BalanceView } }>(BALANCE)).me.balance;
   }
 
   jobEvents(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEventView> {

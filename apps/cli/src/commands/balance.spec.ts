@@ -10,7 +10,7 @@ describe('tessera balance', () => {
   });
   afterEach(() => fake.stop());
 
-  it('lists the latest deposits, newest first, and says when the coordinator reports no balance', async () => {
+  it('shows the balance and lists the latest deposits, newest first', async () => {
     const apiKey = fake.addAccount('Ada');
     const id = fake.accounts.get(apiKey)!.id;
     const now = Date.now();
@@ -40,6 +40,8 @@ describe('tessera balance', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')).toEqual(
       expect.arrayContaining([
+        'available  32.5 TSR',
+        'reserved   0 TSR   (price caps of jobs still running)',
         expect.stringMatching(/^DEPOSITED\s+AMOUNT\s+SIGNATURE\s+WALLET$/),
         expect.stringMatching(/^2m ago\s+7.5 TSR\s+5sig2\s+Wa11et$/),
         expect.stringMatching(/^3h ago\s+25 TSR\s+5sig1\s+Wa11et$/),
@@ -50,10 +52,10 @@ describe('tessera balance', () => {
   it('prints JSON for scripts and explains how to make a first deposit', async () => {
     const apiKey = fake.addAccount();
     const json = await runTessera(['balance', '--json', '--url', fake.url, '--api-key', apiKey], { homeDir });
-    const parsed = JSON.parse(json.stdout) as { balance: unknown; deposits: unknown[] };
-    expect(parsed.deposits).toEqual([]);
-    // null where the coordinator has no Account.balance yet (schema.gql decides, as the real API would).
-    expect(parsed.balance === null || typeof parsed.balance === 'object').toBe(true);
+    expect(JSON.parse(json.stdout)).toEqual({
+      balance: { available: '32.5', reserved: '0', currency: 'TSR' },
+      deposits: [],
+    });
     const text = await runTessera(['balance', '--url', fake.url, '--api-key', apiKey], { homeDir });
     expect(text.stdout).toContain('no deposits yet: tessera deposit 25\n');
   });
