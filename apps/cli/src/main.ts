@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { CliIo, CommandContext, processIo } from './cli-context';
 import { describeError } from './cli-error';
 import { resolveConfig } from './config/cli-config';
+import { balance } from './commands/balance';
 import { cancel } from './commands/cancel';
+import type { DepositOptions } from './commands/deposit';
 import { download } from './commands/download';
 import { infer, InferOptions } from './commands/infer';
 import { jobs } from './commands/jobs';
@@ -153,6 +155,38 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .description('cancel a queued or running job')
     .argument('<job>', 'job id')
     .action(run((ctx, jobId: string) => cancel(ctx, jobId)));
+
+  program
+    .command('deposit')
+    .description(
+      "send tokens to the coordinator's treasury with the memo naming your account, wait until final, and have them credited",
+    )
+    .argument('[amount]', 'tokens to deposit, e.g. 25 or 12.5')
+    .option(
+      '--wallet <keypair.json>',
+      'the Solana keypair file that pays (default on the local cluster: ~/.config/tessera/wallet.json, created and funded with test tokens)',
+    )
+    .option('--rpc-url <url>', 'send through this Solana RPC instead of the one the coordinator names')
+    .option(
+      '--confirm <signature>',
+      'credit a transfer already sent (from another wallet, or an interrupted run)',
+    )
+    .option('--json', 'print the credited deposit as JSON')
+    .action(
+      run((ctx, amount: string | undefined, opts: DepositOptions) => {
+        // Loaded on use: web3.js and the SPL programs are needed by this command only.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { deposit } = require('./commands/deposit') as typeof import('./commands/deposit');
+        return deposit(ctx, amount, opts);
+      }),
+    );
+
+  program
+    .command('balance')
+    .description('your token balance (available, and reserved by running jobs) and your latest deposits')
+    .option('--limit <n>', 'deposits to list (default 10)')
+    .option('--json', 'print balance and deposits as JSON')
+    .action(run((ctx, opts: { json?: boolean; limit?: string }) => balance(ctx, opts)));
 
   return program;
 }

@@ -135,6 +135,8 @@ export class FakeCoordinator {
   readonly blobs = new Map<string, { bytes: Buffer; owners: Set<string> }>();
   readonly jobs = new Map<string, FakeJob>();
   readonly requests: RecordedRequest[] = [];
+  /** Deposits per account id, newest first, as `deposits` lists them. */
+  readonly deposits = new Map<string, Record<string, unknown>[]>();
   maxBlobBytes = 10 * 1024 * 1024;
   /** Serve wrong bytes for a blob this many more times. */
   readonly corruptDownloads = new Map<string, number>();
@@ -436,7 +438,13 @@ export class FakeCoordinator {
 
   private readonly root = {
     me: (_: unknown, ctx: { account?: FakeAccount }) =>
-      ctx.account ?? fail('UNAUTHENTICATED', 'this needs an API key'),
+      ctx.account
+        ? { ...ctx.account, balance: { available: '32.5', reserved: '0', currency: 'TSR' } }
+        : fail('UNAUTHENTICATED', 'this needs an API key'),
+    deposits: ({ limit }: { limit: number }, ctx: { account?: FakeAccount }) => {
+      if (!ctx.account) fail('UNAUTHENTICATED', 'this needs an API key');
+      return (this.deposits.get(ctx.account.id) ?? []).slice(0, limit);
+    },
     createAccount: ({ input }: { input: { name: string } }) => {
       const apiKey = this.addAccount(input.name);
       return { apiKey, account: this.accounts.get(apiKey) };

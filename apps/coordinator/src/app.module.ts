@@ -20,6 +20,9 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { JobsService } from './jobs/jobs.service';
 import { LedgerModule } from './ledger/ledger.module';
+import { ChainModule } from './chain/chain.module';
+import { DepositsModule } from './deposits/deposits.module';
+import { PayoutsModule } from './payouts/payouts.module';
 import { ProvidersModule } from './providers/providers.module';
 import { ProvidersService } from './providers/providers.service';
 import { ModelsModule } from './models/models.module';
@@ -54,6 +57,9 @@ export class AppModule implements NestModule {
         RenderModule,
         ModelsModule,
         LedgerModule,
+        ChainModule,
+        DepositsModule,
+        PayoutsModule,
         DashboardModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,

@@ -9,6 +9,7 @@ import { probeCapabilities } from './capabilities/probe';
 import { AgentConfig, loadAgentConfig } from './config';
 import { CoordinatorConnection, FatalConnectionError } from './connection/coordinator-connection';
 import { formatDoctorReport, runDoctor } from './doctor/doctor';
+import { EarningsError, fetchEarnings, formatEarnings } from './earnings/earnings';
 import { createKeypairFile, loadKeypair } from './identity/keypair-file';
 import { createAgentLogger } from './logger';
 import { DockerRunner } from '@tessera/sandbox';
@@ -139,6 +140,29 @@ function main(): void {
     .option('--keypair <path>', 'keypair file')
     .action(async (flags: { keypair?: string }) => {
       process.stdout.write(`${(await loadKeypair(configFrom(flags).keypairPath)).address}\n`);
+    });
+
+  program
+    .command('earnings')
+    .description(
+      "what this machine earned and the payouts to its owner's wallet (the coordinator's public record)",
+    )
+    .option('--coordinator <url>', 'coordinator base URL (env TESSERA_COORDINATOR_URL)')
+    .option('--keypair <path>', 'keypair file (env TESSERA_AGENT_KEYPAIR)')
+    .option('--limit <n>', 'payouts to list (default 10)')
+    .option('--json', 'print the record as JSON')
+    .action(async (flags: CommonFlags & { limit?: string; json?: boolean }) => {
+      const config = configFrom(flags);
+      const { address } = await loadKeypair(config.keypairPath);
+      const limit = Math.min(Math.max(Number(flags.limit ?? 10) || 10, 1), 500);
+      try {
+        const view = await fetchEarnings(config.coordinatorUrl, address, limit);
+        process.stdout.write(flags.json ? `${JSON.stringify(view, null, 2)}\n` : formatEarnings(view));
+      } catch (error) {
+        if (!(error instanceof EarningsError)) throw error;
+        process.stderr.write(`tessera-agent: ${error.message}\n`);
+        process.exitCode = 1;
+      }
     });
 
   common(program.command('doctor'))

@@ -5,4 +5,7 @@ export { createTestToken } from './test-token';
 export type { TestToken, TestTokenOptions } from './test-token';
 export type { Commitment } from './bank/slot-clock';
 export { splToken } from './spl-token';
+export { runChain } from './cli/run-chain';
 export type { ChainInfo } from './cli/run-chain';
+export type { ChainConfig } from './cli/chain-config';
+export { memoInstruction } from './instructions';

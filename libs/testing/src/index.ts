@@ -6,3 +6,4 @@ export * from './eventually';
 export * from './subscription-recorder';
 export * from './ocr-fixture';
 export * from './cheating-provider';
+export * from './payments';

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import type { ChainInfo } from '@tessera/chain';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -186,4 +187,56 @@ async function runCli(cli: string, args: string[]): Promise<string> {
   const code = await proc.exited;
   if (code !== 0) throw new Error(`tessera-agent ${args.join(' ')} failed:\n${proc.logs}`);
   return proc.logs;
+}
+
+export interface ChainProcess extends ManagedProcess {
+  rpcUrl: string;
+  /** chain.json: mint, treasury and the keypair files (see libs/chain README). */
+  info: ChainInfo;
+}
+
+/**
+ * Starts the local chain as its own process (`node dist/libs/chain/src/main.js`), so that it outlives
+ * coordinators a test kills; resolves once chain.json is written.
+ */
+export async function spawnLocalChain(opts: { outDir: string; slotMs?: number }): Promise<ChainProcess> {
+  const port = await freeRpcPort();
+  const child = spawn(
+    process.execPath,
+    [
+      distPath('libs/chain/src/main.js'),
+      '--port',
+      String(port),
+      '--out',
+      opts.outDir,
+      '--slot-ms',
+      String(opts.slotMs ?? 50),
+      '--no-persist',
+    ],
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const proc = new ManagedProcess('chain', child) as ChainProcess;
+  await proc.waitForLog(/chain\.json\s+\S+/, 60_000);
+  proc.info = JSON.parse(readFileSync(join(opts.outDir, 'chain.json'), 'utf8')) as ChainInfo;
+  proc.rpcUrl = proc.info.rpcUrl;
+  return proc;
+}
+
+/** A free port whose successor is free too (the chain's PubSub listens on port + 1). */
+async function freeRpcPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort();
+    if (port < 65535) {
+      const next = createServer();
+      const ok = await new Promise<boolean>((resolve) => {
+        next.once('error', () => resolve(false));
+        next.listen(port + 1, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) {
+        await new Promise((resolve) => next.close(resolve));
+        return port;
+      }
+    }
+  }
+  throw new Error('no free pair of ports for the local chain');
 }

@@ -248,3 +248,60 @@ export interface InferenceParamsView {
   estimatedCost?: number;
   currency?: string;
 }
+
+// Payments ------------------------------------------------------------------------------------------
+
+export interface ChainView {
+  cluster: string;
+  rpcUrl: string;
+  mint: string;
+  decimals: number;
+  currency: string;
+  treasury: string;
+  treasuryTokenAccount: string;
+  testTokens: boolean;
+  /** `tessera:deposit:<account id>`; null when not signed in. */
+  depositMemo: string | null;
+}
+
+export const CHAIN = `query Chain {
+  chain { cluster rpcUrl mint decimals currency treasury treasuryTokenAccount testTokens depositMemo }
+}`;
+
+export interface TestTokensView {
+  wallet: string;
+  tokenAccount: string;
+  amount: string;
+  sol: number;
+  signature: string;
+}
+
+export const REQUEST_TEST_TOKENS = `mutation RequestTestTokens($wallet: String!, $amount: String!) {
+  requestTestTokens(wallet: $wallet, amount: $amount) { wallet tokenAccount amount sol signature }
+}`;
+
+export interface DepositView {
+  id: string;
+  signature: string;
+  amount: string;
+  currency: string;
+  wallet: string;
+  explorerUrl: string | null;
+  createdAt: string;
+}
+
+const DEPOSIT = `id signature amount currency wallet explorerUrl createdAt`;
+
+export const CONFIRM_DEPOSIT = `mutation ConfirmDeposit($signature: String!) {
+  confirmDeposit(signature: $signature) { ${DEPOSIT} }
+}`;
+
+export const DEPOSITS = `query Deposits($limit: Int!) { deposits(limit: $limit) { ${DEPOSIT} } }`;
+
+export interface BalanceView {
+  available: string;
+  reserved: string;
+  currency: string;
+}
+
+export const BALANCE = `query Balance { me { balance { available reserved currency } } }`;

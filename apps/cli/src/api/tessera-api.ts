@@ -4,8 +4,15 @@ import { GraphQLClient } from './graphql-client';
 import { jobEvents } from './job-events';
 import {
   AccountView,
+  BALANCE,
+  BalanceView,
   CANCEL_JOB,
+  CHAIN,
+  ChainView,
+  CONFIRM_DEPOSIT,
   CREATE_ACCOUNT,
+  DEPOSITS,
+  DepositView,
   JOB_FILES,
   JobEventView,
   JobFiles,
@@ -17,10 +24,12 @@ import {
   ModelView,
   REGISTER_MODEL,
   RegisterModelInput,
+  REQUEST_TEST_TOKENS,
   SUBMIT_INFERENCE_BATCH,
   SUBMIT_RENDER_JOB,
   SubmitInferenceBatchInput,
   SubmitRenderJobInput,
+  TestTokensView,
 } from './operations';
 
 /** The public coordinator API as the CLI uses it: GraphQL over HTTP and WebSocket, and blobs. */
@@ -86,6 +95,34 @@ export class TesseraApi {
 
   async cancelJob(id: string): Promise<JobSummary> {
     return (await this.graphql.request<{ cancelJob: JobSummary }>(CANCEL_JOB, { id })).cancelJob;
+  }
+
+  /** The cluster, token and treasury deposits go to (and the memo naming this account). */
+  async chain(): Promise<ChainView> {
+    return (await this.graphql.request<{ chain: ChainView }>(CHAIN)).chain;
+  }
+
+  /** Local cluster only: test tokens and SOL for fees, minted to `wallet`. */
+  async requestTestTokens(wallet: string, amount: string): Promise<TestTokensView> {
+    return (
+      await this.graphql.request<{ requestTestTokens: TestTokensView }>(REQUEST_TEST_TOKENS, {
+        wallet,
+        amount,
+      })
+    ).requestTestTokens;
+  }
+
+  async confirmDeposit(signature: string): Promise<DepositView> {
+    return (await this.graphql.request<{ confirmDeposit: DepositView }>(CONFIRM_DEPOSIT, { signature }))
+      .confirmDeposit;
+  }
+
+  async deposits(limit: number): Promise<DepositView[]> {
+    return (await this.graphql.request<{ deposits: DepositView[] }>(DEPOSITS, { limit })).deposits;
+  }
+
+  async balance(): Promise<BalanceView> {
+    return (await this.graphql.request<{ me: { balance: BalanceView } }>(BALANCE)).me.balance;
   }
 
   jobEvents(jobId: string, signal?: AbortSignal): AsyncGenerator<JobEventView> {

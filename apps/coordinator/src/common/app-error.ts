@@ -41,7 +41,20 @@ export type AppErrorCode =
   | 'UNBALANCED_JOURNAL'
   | 'PAYOUT_NOT_FOUND'
   // providers
-  | 'PROVIDER_NOT_FOUND';
+  | 'PROVIDER_NOT_FOUND'
+  // chain (chain/, deposits/, payouts/)
+  | 'CHAIN_UNAVAILABLE'
+  | 'TEST_TOKENS_UNAVAILABLE'
+  | 'DEPOSIT_NOT_FOUND'
+  | 'DEPOSIT_NOT_FINAL'
+  | 'DEPOSIT_FAILED'
+  | 'DEPOSIT_NO_TRANSFER'
+  | 'DEPOSIT_WRONG_MINT'
+  | 'DEPOSIT_WRONG_DESTINATION'
+  | 'DEPOSIT_AMOUNT_MISMATCH'
+  | 'DEPOSIT_NO_MEMO'
+  | 'DEPOSIT_MEMO_MISMATCH'
+  | 'DEPOSIT_REPLAYED';
 
 export class AppError extends Error {
   constructor(
@@ -62,21 +75,27 @@ export function httpStatusOf(code: AppErrorCode): number {
       return 401;
     case 'FORBIDDEN':
     case 'SIGNUP_CLOSED':
+    case 'TEST_TOKENS_UNAVAILABLE':
+    case 'DEPOSIT_MEMO_MISMATCH':
       return 403;
     case 'JOB_NOT_FOUND':
     case 'BLOB_NOT_FOUND':
     case 'PROVIDER_NOT_FOUND':
     case 'MODEL_NOT_FOUND':
     case 'PAYOUT_NOT_FOUND':
+    case 'DEPOSIT_NOT_FOUND':
       return 404;
     case 'JOB_ALREADY_FINISHED':
     case 'JOB_NOT_FINISHED':
     case 'MODEL_EXISTS':
     case 'IDEMPOTENCY_CONFLICT':
+    case 'DEPOSIT_NOT_FINAL':
+    case 'DEPOSIT_REPLAYED':
       return 409;
     case 'INSUFFICIENT_FUNDS':
       return 402;
     case 'UNAVAILABLE':
+    case 'CHAIN_UNAVAILABLE':
       return 503;
     case 'BLOB_TOO_LARGE':
       return 413;
@@ -96,6 +115,12 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'BLOB_HASH_MISMATCH':
     case 'BLOB_BAD_DIGEST':
     case 'UNBALANCED_JOURNAL':
+    case 'DEPOSIT_FAILED':
+    case 'DEPOSIT_NO_TRANSFER':
+    case 'DEPOSIT_WRONG_MINT':
+    case 'DEPOSIT_WRONG_DESTINATION':
+    case 'DEPOSIT_AMOUNT_MISMATCH':
+    case 'DEPOSIT_NO_MEMO':
       return 400;
   }
 }

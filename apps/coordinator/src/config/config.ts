@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { SamplingPolicy, VerificationThresholds } from '@tessera/workloads';
+import { CHAIN_ENV, ChainConfigPart, resolveChainConfig } from './chain-config';
 
 const MIB = 1024 * 1024;
 
@@ -129,6 +130,9 @@ const EnvSchema = z.object({
   TESSERA_DASHBOARD_DIR: z.string().min(1).optional(),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+
+  // ── Payments on chain: cluster, treasury, payout worker (config/chain-config.ts, docs/payments.md) ──
+  ...CHAIN_ENV,
 });
 
 export interface CoordinatorConfig {
@@ -177,6 +181,10 @@ export interface CoordinatorConfig {
   dashboard: { dir: string | null };
   logLevel: string;
   env: 'development' | 'production' | 'test';
+  // ── Payments on chain (config/chain-config.ts) ──
+  chain: ChainConfigPart['chain'];
+  payouts: ChainConfigPart['payouts'];
+  testCrashAt: ChainConfigPart['testCrashAt'];
 }
 
 export class ConfigError extends Error {
@@ -224,9 +232,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
   if (badVerifier !== undefined) {
     problems.push(`TESSERA_TRUSTED_VERIFIERS: "${badVerifier}" is not a base58 provider address`);
   }
+  const dataDir = resolve(e.TESSERA_DATA_DIR);
+  // ── Payments on chain ──
+  const chain = resolveChainConfig(e, e.NODE_ENV, dataDir, problems);
   if (problems.length) throw new ConfigError(problems);
 
-  const dataDir = resolve(e.TESSERA_DATA_DIR);
   const tokenSecret = e.TESSERA_TOKEN_SECRET ?? localSecret(dataDir);
   return {
     host: e.TESSERA_HOST,
@@ -321,6 +331,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     },
     logLevel: e.TESSERA_LOG_LEVEL,
     env: e.NODE_ENV,
+    // ── Payments on chain ──
+    ...chain,
   };
 }
 

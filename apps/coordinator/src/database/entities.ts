@@ -9,6 +9,8 @@ import { LEDGER_ENTITIES } from '../ledger/ledger.entities';
 import { ModelEntity } from '../models/model.entity';
 import { ProviderEntity } from '../providers/provider.entity';
 import { VerificationEntity } from '../verification/verification.entity';
+import { DepositEntity } from '../deposits/deposit.entity';
+import { PAYOUT_ENTITIES } from '../payouts/payout.entities';
 
 export const ENTITIES = [
   AccountEntity,
@@ -23,4 +25,6 @@ export const ENTITIES = [
   ModelEntity,
   VerificationEntity,
   ...LEDGER_ENTITIES,
+  DepositEntity,
+  ...PAYOUT_ENTITIES,
 ];

@@ -9,6 +9,9 @@ import { ProvidersResolver } from '../providers/providers.resolver';
 import { RenderResolver } from '../render/render.resolver';
 import { JobChecksResolver, TaskVerificationsResolver } from '../verification/verification.resolver';
 import { AccountBalanceResolver, JobCostResolver } from '../billing/billing.resolver';
+import { ChainResolver } from '../chain/chain.resolver';
+import { ChainDepositMemoResolver, DepositsResolver } from '../deposits/deposits.resolver';
+import { ProviderPayoutsResolver } from '../payouts/payouts.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -24,6 +27,10 @@ export const RESOLVERS = [
   JobChecksResolver,
   AccountBalanceResolver,
   JobCostResolver,
+  ChainResolver,
+  ChainDepositMemoResolver,
+  DepositsResolver,
+  ProviderPayoutsResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;

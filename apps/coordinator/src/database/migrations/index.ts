@@ -6,6 +6,7 @@ import { BlobAffinity1764400000000 } from './1764400000000-blob-affinity';
 import { Commitments1764500000000 } from './1764500000000-commitments';
 import { Verification1764600000000 } from './1764600000000-verification';
 import { Ledger1764700000000 } from './1764700000000-ledger';
+import { Payments1764850000000 } from './1764850000000-payments';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Commitments1764500000000,
   Verification1764600000000,
   Ledger1764700000000,
+  Payments1764850000000,
 ];
