@@ -99,20 +99,19 @@ export class BillingService implements SettlementHooks {
     const task = await this.repo.acceptedTask(taskId);
     const price = job && task ? this.taskPrice(job, task.items) : 0n;
     if (!job || !task || price <= 0n) return;
-    const journal = await this.ledger.captureTask(
+    // The bond is topped up from this task's earnings in the same posting, so a payout running in
+    // between cannot take them first. Its balance is read before the posting: concurrent captures
+    // of one provider may overshoot the target by a task's earnings, never undershoot it.
+    const target = this.config.billing.providerBond;
+    const held = target > 0n ? await this.ledger.balance(ledgerAccount.providerBond(task.providerId)) : 0n;
+    await this.ledger.captureTask(
       jobId,
       taskId,
       task.providerId,
       price,
       this.config.billing.feeBps,
+      target > held ? target - held : 0n,
     );
-    if (journal.replayed) return;
-    const earned = journal.entries.find((e) => e.type === 'provider_earnings')?.amount ?? 0n;
-    const bond = this.config.billing.providerBond;
-    if (bond <= 0n || earned <= 0n) return;
-    const held = await this.ledger.balance(ledgerAccount.providerBond(task.providerId));
-    const topUp = bond - held < earned ? bond - held : earned;
-    if (topUp > 0n) await this.ledger.holdBond(task.providerId, topUp, { kind: 'earnings', key: taskId });
   }
 
   /** A task's share of the job's estimate, in base units (rounded down; the rest is refunded). */

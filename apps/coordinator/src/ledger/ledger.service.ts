@@ -85,8 +85,9 @@ export class LedgerService {
   /**
    * Pays for an accepted task, at most once per task: `price` leaves the job's escrow, the platform
    * keeps `feeBps` basis points of it (rounded down to a base unit: the remainder goes to the
-   * provider) and the provider earns the rest. Refused when the escrow holds less than `price`
-   * (e.g. after the job's remainder was refunded).
+   * provider) and the provider earns the rest, of which `bondTopUp` (at most all of it) goes to its
+   * bond in the same posting, so no payout can take earnings in between. Refused when the escrow
+   * holds less than `price` (e.g. after the job's remainder was refunded).
    */
   async captureTask(
     jobId: string,
@@ -94,6 +95,7 @@ export class LedgerService {
     providerId: string,
     price: bigint,
     feeBps: number,
+    bondTopUp = 0n,
   ): Promise<PostedJournal> {
     requirePositive(price, 'price');
     if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > MAX_FEE_BPS) {
@@ -102,9 +104,12 @@ export class LedgerService {
     const escrow = await this.escrowOf(jobId);
     if (!escrow) throw new InsufficientFundsError(jobEscrowName(jobId), 0n, price);
     const fee = (price * BigInt(feeBps)) / BigInt(MAX_FEE_BPS);
+    const earned = price - fee;
+    const bond = bondTopUp < 0n ? 0n : bondTopUp > earned ? earned : bondTopUp;
     const entries: NewEntry[] = [
       { account: escrow, amount: -price },
-      { account: ledgerAccount.providerEarnings(providerId), amount: price - fee },
+      { account: ledgerAccount.providerEarnings(providerId), amount: earned - bond },
+      { account: ledgerAccount.providerBond(providerId), amount: bond },
       { account: ledgerAccount.platformFees(), amount: fee },
     ].filter((e) => e.amount !== 0n);
     return this.ledger.post({
