@@ -2,7 +2,9 @@
 # `npm run demo`: the quick start. On embedded defaults (no PostgreSQL, no registry, no GPU needed)
 # it makes a small animated scene with Blender (a script, nothing downloaded), starts a coordinator
 # and two provider agents on this machine, and renders the scene's frames across them with the
-# `tessera` CLI, as an artist would. Prints where the frames are.
+# `tessera` CLI, as an artist would: a real token deposit on the embedded local Solana chain first,
+# every chunk spot-checked by the other agent, and the agents paid on chain for the verified work.
+# Prints where the frames are and the payout transactions.
 # KEEP=1 leaves the coordinator and agents running; FRAMES/RESOLUTION/SAMPLES change the scene.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +40,11 @@ say "making the demo scene with Blender (${FRAMES:-24} frames, ${RESOLUTION:-320
 scene=$(scripts/make-demo-scene.sh "$demo/scene" "${FRAMES:-24}" "${RESOLUTION:-320x240}" "${SAMPLES:-16}")
 
 say "starting the coordinator on $url (embedded PostgreSQL in $demo/coordinator; log: $demo/coordinator.log)"
+# Demo prices big enough to read (0.01 token per megapixel-sample), a small provider bond, and payouts
+# every few seconds rather than every minute, so the agents are paid before the demo ends.
 TESSERA_PORT="$port" TESSERA_DATA_DIR="$demo/coordinator" TESSERA_LOG_LEVEL=info \
+  TESSERA_RENDER_PRICE="${RENDER_PRICE:-0.01}" TESSERA_PROVIDER_BOND=0.01 TESSERA_PAYOUT_MIN=0.01 \
+  TESSERA_PAYOUT_INTERVAL_SEC=5 \
   node dist/apps/coordinator/src/main.js >"$demo/coordinator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do
@@ -63,5 +69,20 @@ done
 tessera() { HOME="$PWD/$demo/home" TESSERA_URL="$url" node dist/apps/cli/src/main.js "$@"; }
 say "as an artist: tessera signup, then tessera render $scene"
 tessera signup --name "demo artist" >/dev/null
+say "as an artist: tessera deposit 5 (an SPL transfer to the treasury on the embedded local chain)"
+tessera deposit 5
 tessera render "$scene" --out "$demo/frames"
+tessera balance
 say "done: $(ls "$demo/frames" | wc -l) frames in $demo/frames (thumbnails and a zip are on the job too: tessera download --archive)"
+
+# The GPU owners' side: each agent was paid on chain for its verified chunks (payouts run every 5 s).
+for i in 1 2; do
+  for _ in $(seq 1 60); do
+    record=$(node "$agent" earnings --coordinator "$url" --keypair "$demo/agent-$i.json" 2>/dev/null || true)
+    grep -q ' PAID ' <<<"$record" && grep -q '^pending  *0 ' <<<"$record" && break
+    sleep 1
+  done
+  say "as GPU owner $i: tessera-agent earnings"
+  node "$agent" earnings --coordinator "$url" --keypair "$demo/agent-$i.json"
+done
+[ -n "${KEEP:-}" ] && say "the web dashboard: $url/ (sign in with the API key in $demo/home/.config/tessera/cli.json)" || say "KEEP=1 npm run demo leaves it all running, with the web dashboard at $url/"

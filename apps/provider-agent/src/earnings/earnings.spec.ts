@@ -6,6 +6,8 @@ const view: EarningsView = {
   address: 'Prov1der',
   owner: '0wner',
   earnings: { pending: '0.5', inFlight: '0', paid: '12.25', currency: 'TSR' },
+  banned: false,
+  record: { checksPassed: 30, checksFailed: 0, reputation: 31 / 32, checkRate: 0.84, banReason: null },
   payouts: [
     {
       state: 'PAID',
@@ -72,6 +74,8 @@ describe('tessera-agent earnings', () => {
         'pending    0.5 TSR   earned, paid out once it reaches the payout minimum',
         'in flight  0 TSR   in a transaction not final yet',
         'paid       12.25 TSR',
+        '',
+        'spot-checks  30 passed, 0 failed; reputation 0.97; the next task is checked with probability 84 %',
         '',
         'latest payouts:',
         '  2025-01-02T03:04:20Z  PAID             12.25 TSR  https://explorer.solana.com/tx/5sig?cluster=devnet  (14 in its transaction)',

@@ -1,6 +1,6 @@
 /**
- * `tessera-agent earnings`: what this machine earned and how it was paid, from the coordinator's
- * public provider record (`provider(id: <address>) { earnings payouts }` over GraphQL).
+ * `tessera-agent earnings`: what this machine earned and how it was paid, and its spot-check
+ * record, from the coordinator's public provider record (`provider(id: <address>)` over GraphQL).
  */
 
 export interface PayoutView {
@@ -20,11 +20,20 @@ export interface EarningsView {
   owner: string;
   earnings: { pending: string; inFlight: string; paid: string; currency: string };
   payouts: PayoutView[];
+  banned: boolean;
+  record: {
+    checksPassed: number;
+    checksFailed: number;
+    reputation: number;
+    checkRate: number;
+    banReason: string | null;
+  };
 }
 
 const QUERY = `query Earnings($id: ID!, $limit: Int!) {
   provider(id: $id) {
-    address owner
+    address owner banned
+    record { checksPassed checksFailed reputation checkRate banReason }
     earnings { pending inFlight paid currency }
     payouts(limit: $limit) { state amount currency wallet signature explorerUrl transfers createdAt finishedAt }
   }
@@ -80,7 +89,11 @@ export function formatEarnings(view: EarningsView): string {
     `pending    ${pending} ${currency}   earned, paid out once it reaches the payout minimum`,
     `in flight  ${inFlight} ${currency}   in a transaction not final yet`,
     `paid       ${paid} ${currency}`,
+    '',
+    `spot-checks  ${view.record.checksPassed} passed, ${view.record.checksFailed} failed; reputation ${view.record.reputation.toFixed(2)}; ` +
+      `the next task is checked with probability ${Math.round(view.record.checkRate * 100)} %`,
   ];
+  if (view.banned) lines.push(`BANNED: ${view.record.banReason ?? 'no reason recorded'}`);
   if (view.payouts.length === 0) return `${lines.join('\n')}\n\nno payouts yet\n`;
   lines.push('', 'latest payouts:');
   for (const p of view.payouts) {
