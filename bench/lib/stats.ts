@@ -27,3 +27,16 @@ export function table(header: string[], rows: (string | number)[][]): string {
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+/**
+ * Wilson score interval for a binomial proportion (successes of n trials) at confidence z (1.96 ≈
+ * 95 %): unlike the normal approximation it stays inside [0, 1] and is sensible at 0 or n successes.
+ */
+export function wilson(successes: number, n: number, z = 1.96): { low: number; high: number } {
+  if (n === 0) return { low: 0, high: 1 };
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
