@@ -20,7 +20,7 @@
  * Afterwards the verification table says which work attempts were checked and how each check
  * ended; a cheater is caught at the position (among its own work tasks) of its first failed check.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createAccount, gql, registerOcrModel, TextLine, uploadBlob } from '@tessera/testing';
 import {
@@ -33,7 +33,7 @@ import {
 import { startCoordinator } from '../lib/coordinator-process';
 import { CpuMeter } from '../lib/cpu';
 import { ADMIN_DATABASE_URL, createDatabase, distRoot } from '../lib/environment';
-import { round, wilson } from '../lib/stats';
+import { binomialTwoSidedP, round, wilson } from '../lib/stats';
 import { Behaviour, delivery, Delivery, SimProvider } from './sim-provider';
 
 export interface SimOptions {
@@ -58,11 +58,28 @@ export interface Proportion {
   ci95: [number, number];
 }
 
+/** A measured proportion next to the exact probability, with the two-sided binomial test of one against the other. */
+export interface Comparison {
+  measured: Proportion;
+  exact: number;
+  withinCi: boolean;
+  pValue: number;
+}
+
+/** One cheater's record, for auditing the table: positions (1-based) of its cheated and checked tasks. */
+export interface CheaterRecord {
+  cheatFraction: number;
+  tasks: number;
+  cheated: number[];
+  checked: number[];
+  caughtAt: number | null;
+}
+
 export interface CheaterGroup {
   cheatFraction: number;
   cheaters: number;
   /** Cheaters caught (first failed check) within n of their own work tasks, with the exact value. */
-  byTasks: Record<number, { measured: Proportion; exact: number; withinCi: boolean }>;
+  byTasks: Record<number, Comparison>;
   tasksPerCheater: number;
   cheatedTasks: number;
   checkedCheatedTasks: number;
@@ -83,7 +100,7 @@ export interface HonestResult {
   /** Fraction of work tasks checked over the first n tasks: pooled measurement and exact expectation. */
   byTasks: Record<number, { measured: number; perProvider: number[]; exact: number; checks: number }>;
   /** Tasks after which the policy has reached its floor with ≥ 99 % probability (exact), and the checked fraction beyond. */
-  floor: { fromTask: number; measured: Proportion; policyFloor: number; withinCi: boolean } | null;
+  floor: ({ fromTask: number } & Comparison) | null;
   checks: number;
   failed: number;
   unresolved: number;
@@ -95,7 +112,8 @@ export interface SimResult {
   honest: HonestResult;
   /** Per-check catch rate of the cheat, exactly: 1 − C(S − w, c) / C(S, c). */
   qCheat: number;
-  qCheatMeasured: Proportion;
+  qCheatMeasured: Comparison;
+  cheaterRecords: CheaterRecord[];
   /** How many of a provider's earlier checks were still open when a check of its was drawn. */
   pendingChecksAtDraw: { mean: number; max: number };
   totals: {
@@ -167,6 +185,21 @@ export function honestExpectations(
 function proportion(successes: number, n: number): Proportion {
   const ci = wilson(successes, n);
   return { value: n ? successes / n : 0, successes, n, ci95: [round(ci.low, 4), round(ci.high, 4)] };
+}
+
+function compare(successes: number, n: number, exact: number): Comparison {
+  const measured = proportion(successes, n);
+  return {
+    measured,
+    exact: round(exact, 4),
+    withinCi: exact >= measured.ci95[0] && exact <= measured.ci95[1],
+    pValue: round(binomialTwoSidedP(successes, n, exact), 4),
+  };
+}
+
+/** Uniform in [0, 1) from the system's CSPRNG (each cheat decision independent of everything else). */
+function uniform(): number {
+  return randomBytes(4).readUInt32BE(0) / 2 ** 32;
 }
 
 export async function simulate(opts: SimOptions): Promise<SimResult> {
@@ -255,7 +288,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     const cheating =
       (f: number): Behaviour =>
       (first, n) =>
-        Math.random() < f
+        uniform() < f
           ? { delivery: cheatShard(first, n), cheated: true }
           : { delivery: honestShard(first, n), cheated: false };
 
@@ -373,6 +406,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
 
     let checkedCheated = 0;
     let caughtCheated = 0;
+    const cheaterRecords: CheaterRecord[] = [];
     const groups: CheaterGroup[] = opts.cheaters.map(({ fraction: f }) => {
       const group = cheaters.get(f) as SimProvider[];
       const caughtAt = group.map((c) => {
@@ -382,6 +416,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       for (const [i, c] of group.entries()) {
         if (caughtAt[i] === Infinity && c.work.length < opts.cheaterTasks)
           throw new Error(`${c.name} stopped after ${c.work.length} tasks without being caught`);
+        cheaterRecords.push({
+          cheatFraction: f,
+          tasks: c.work.length,
+          cheated: c.work.filter((w) => w.cheated).map((w) => w.index),
+          checked: c.work.filter((w) => byAttempt.has(w.attemptId)).map((w) => w.index),
+          caughtAt: caughtAt[i] === Infinity ? null : caughtAt[i],
+        });
       }
       const work = group.flatMap((c) => c.work);
       const cheated = work.filter((w) => w.cheated);
@@ -397,14 +438,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         cheatFraction: f,
         cheaters: group.length,
         byTasks: Object.fromEntries(
-          opts.horizons.map((n) => {
-            const m = proportion(caughtAt.filter((a) => a <= n).length, group.length);
-            const exact = detectionWithin(f * qCheat, n);
-            return [
-              n,
-              { measured: m, exact: round(exact, 4), withinCi: exact >= m.ci95[0] && exact <= m.ci95[1] },
-            ];
-          }),
+          opts.horizons.map((n) => [
+            n,
+            compare(caughtAt.filter((a) => a <= n).length, group.length, detectionWithin(f * qCheat, n)),
+          ]),
         ),
         tasksPerCheater: round(work.length / group.length, 1),
         cheatedTasks: cheated.length,
@@ -425,7 +462,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     const floorFrom = exact.atFloor.findIndex((p) => p >= 0.99);
     const floorTasks = floorFrom < 0 ? [] : honest.flatMap((h) => h.work.slice(floorFrom, opts.honestTasks));
     const floorChecked = floorTasks.filter((w) => byAttempt.has(w.attemptId)).length;
-    const floorMeasured = proportion(floorChecked, floorTasks.length);
+
     const policy = DEFAULT_SAMPLING_POLICY;
     const honestVerifications = honest.flatMap((h) =>
       h.work
@@ -476,16 +513,11 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
               ];
             }),
         ),
+        // At the floor every task is an independent draw at the floor rate: a binomial count.
         floor:
           floorFrom < 0
             ? null
-            : {
-                fromTask: floorFrom + 1,
-                measured: floorMeasured,
-                policyFloor: policy.floorRate,
-                withinCi:
-                  policy.floorRate >= floorMeasured.ci95[0] && policy.floorRate <= floorMeasured.ci95[1],
-              },
+            : { fromTask: floorFrom + 1, ...compare(floorChecked, floorTasks.length, policy.floorRate) },
         checks: honestChecks,
         failed: honestVerifications.filter((v) => v.state === 'FAILED').length,
         unresolved: honestVerifications.filter((v) => v.state === 'UNRESOLVED').length,
@@ -495,7 +527,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         ),
       },
       qCheat: round(qCheat, 5),
-      qCheatMeasured: proportion(caughtCheated, checkedCheated),
+      qCheatMeasured: compare(caughtCheated, checkedCheated, qCheat),
+      cheaterRecords,
       pendingChecksAtDraw: {
         mean: round(pending.reduce((a, b) => a + b, 0) / Math.max(1, pending.length), 3),
         max: Math.max(0, ...pending),
