@@ -47,6 +47,8 @@ export interface SimOptions {
   horizons: number[];
   honestHorizons: number[];
   lines: TextLine[];
+  /** Extra coordinator environment (only to follow a bench knob that differs from the default). */
+  coordinatorEnv: Record<string, string>;
   /** The real outputs.jsonl line of each text line (line i's OCR result), as the worker wrote it. */
   providerLines: string[];
 }
@@ -209,7 +211,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     distRoot: distRoot(),
     databaseUrl: database.url,
     poolSize: 10,
-    env: { TESSERA_LOG_LEVEL: 'warn' },
+    env: { TESSERA_LOG_LEVEL: 'warn', ...opts.coordinatorEnv },
   });
   const db = new Client({ connectionString: database.url });
   await db.connect();

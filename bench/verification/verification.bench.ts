@@ -134,6 +134,11 @@ async function main(): Promise<void> {
       honestHorizons: HONEST_HORIZONS,
       lines: rows.lines,
       providerLines: rows.providerLines,
+      // The coordinator keeps its default policy; only a non-default BENCH_ROWS_PER_CHECK is passed on.
+      coordinatorEnv:
+        ROWS_PER_CHECK === DEFAULT_INFERENCE_OPTIONS.checkRows
+          ? {}
+          : { TESSERA_CHECK_ROWS: String(ROWS_PER_CHECK) },
     });
     const fmt = fmtP;
     process.stdout.write(
