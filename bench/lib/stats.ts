@@ -58,3 +58,11 @@ export function binomialTwoSidedP(successes: number, n: number, p: number): numb
   const above = pmf.slice(successes).reduce((a, b) => a + b, 0);
   return Math.min(1, 2 * Math.min(below, above));
 }
+
+/** JSON with two-space indentation, but arrays of numbers on one line (long lists stay readable). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /\[\n\s+(-?[\d.eE+-]+(?:,\n\s+-?[\d.eE+-]+)*)\n\s+\]/g,
+    (_, items: string) => `[${items.split(/,\n\s+/).join(', ')}]`,
+  );
+}

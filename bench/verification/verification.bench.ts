@@ -29,7 +29,7 @@ import {
   tasksToCatch,
 } from '@tessera/workloads';
 import { machineInfo, repoRoot } from '../lib/environment';
-import { round, table } from '../lib/stats';
+import { round, table, toJson } from '../lib/stats';
 import { inferenceCatches, renderCatches } from './catch-rates';
 import { SimResult, simulate } from './scheduler-sim';
 
@@ -285,80 +285,76 @@ async function main(): Promise<void> {
   const out = resolve(root, env.BENCH_OUT ?? 'bench/results/verification.json');
   writeFileSync(
     out,
-    JSON.stringify(
-      {
-        bench: 'verification',
-        detectionWithin50At10pct,
-        detectionWithin50At10pctSimulated: simulated50At10 ?? null,
-        overheadCleanRecord,
-        falsePositives,
-        target: { detectionWithin50At10pct: 0.99, overheadCleanRecord: 0.1, falsePositives: 0 },
-        pass: detectionWithin50At10pct > 0.99 && overheadCleanRecord < 0.1 && falsePositives === 0,
-        simulationVsExact: consistency ?? null,
-        honestChecks,
-        falsePositivesBySource,
-        honest: [renders.honest, rows.honest],
-        cheats: all,
-        qWorst,
-        detection,
-        simulation: sim
-          ? {
-              config: {
-                cheaters: SIM_CHEATERS,
-                cheaterTasks: SIM_CHEATER_TASKS,
-                honestProviders: SIM_HONEST,
-                honestTasks: SIM_HONEST_TASKS,
-                rowsPerShard: ROWS,
-                rowsPerCheck: ROWS_PER_CHECK,
-                cheat: 'half the rows of the shard blank (every other row)',
-              },
-              ...sim,
-              coordinator: undefined,
-            }
-          : null,
-        overhead: {
-          render: overheadRender,
-          inference: overheadRows,
-          framesPerChunk,
-          regionFraction: DEFAULT_RENDER_OPTIONS.checkRegionFraction,
-          regionsPerCheck: REGIONS_PER_CHECK,
-          rowsPerShard,
-          rowsPerCheck: ROWS_PER_CHECK,
-          crossCheck: crossCheck ?? null,
-          withStartup,
-        },
-        timing: { render: renders.timing, inference: rows.timing },
-        policy,
-        config: {
-          renderChecks: RENDER_CHECKS,
-          inferenceChecks: INFERENCE_CHECKS,
-          rows: ROWS,
-          regionsPerRun: REGIONS_PER_RUN,
-        },
-        method:
-          'Catch rates: checks drawn by the kinds’ own sampleCheck from fresh random seeds and decided by their own compareCheck ' +
-          '(default thresholds), against re-executions made as a check task makes them: render, border renders (render.py --regions) of ' +
-          'each check’s regions of a 4-frame chunk of the demo scene at 320×240×16 against the provider’s full frames; inference, each ' +
-          'check’s sampled rows of a 64-row PP-OCRv4 shard run as a batch of their own (unused slots zero, as the worker pads a check ' +
-          'shard) against the provider’s shard. Every honest reject counts as a false positive. detectionWithin50At10pct is exact ' +
-          '(detectionWithin: the adaptive policy, cheated tasks caught with the worst measured per-check catch rate). The simulation ' +
-          'runs the compiled coordinator (default TESSERA_CHECK_* policy) on a fresh database with real OCR batches submitted over ' +
-          'GraphQL and protocol-level providers that write real OCR rows instead of running the model, commit, prove and re-execute ' +
-          'check leases honestly; cheaters cheat on each task with probability f (half the rows blank), caught = first failed check ' +
-          '(confirmed by a second verifier), at the position of that task among the cheater’s own; its exact value is ' +
-          'detectionWithin(f·q) with q the hypergeometric catch rate of that cheat. Intervals are Wilson 95 %. overheadCleanRecord: ' +
-          'policy floor × work re-executed per check (regions of 1/16 of a frame of a 10-frame chunk; rows of a 256-row shard), ' +
-          'the larger of the two kinds; overhead.crossCheck puts the checked fraction measured through the coordinator at the floor ' +
-          '(honest providers’ tasks after the policy reaches it with ≥ 99 % probability) in place of the floor; overhead.withStartup ' +
-          'counts wall time including a container start-up per check, for tasks sized as the coordinator sizes them.',
-        machine: { ...machine, loadAverageAtStart, loadAverageAtEnd: loadavg() },
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationSec: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+    toJson({
+      bench: 'verification',
+      detectionWithin50At10pct,
+      detectionWithin50At10pctSimulated: simulated50At10 ?? null,
+      overheadCleanRecord,
+      falsePositives,
+      target: { detectionWithin50At10pct: 0.99, overheadCleanRecord: 0.1, falsePositives: 0 },
+      pass: detectionWithin50At10pct > 0.99 && overheadCleanRecord < 0.1 && falsePositives === 0,
+      simulationVsExact: consistency ?? null,
+      honestChecks,
+      falsePositivesBySource,
+      honest: [renders.honest, rows.honest],
+      cheats: all,
+      qWorst,
+      detection,
+      simulation: sim
+        ? {
+            config: {
+              cheaters: SIM_CHEATERS,
+              cheaterTasks: SIM_CHEATER_TASKS,
+              honestProviders: SIM_HONEST,
+              honestTasks: SIM_HONEST_TASKS,
+              rowsPerShard: ROWS,
+              rowsPerCheck: ROWS_PER_CHECK,
+              cheat: 'half the rows of the shard blank (every other row)',
+            },
+            ...sim,
+            coordinator: undefined,
+          }
+        : null,
+      overhead: {
+        render: overheadRender,
+        inference: overheadRows,
+        framesPerChunk,
+        regionFraction: DEFAULT_RENDER_OPTIONS.checkRegionFraction,
+        regionsPerCheck: REGIONS_PER_CHECK,
+        rowsPerShard,
+        rowsPerCheck: ROWS_PER_CHECK,
+        crossCheck: crossCheck ?? null,
+        withStartup,
       },
-      null,
-      2,
-    ) + '\n',
+      timing: { render: renders.timing, inference: rows.timing },
+      policy,
+      config: {
+        renderChecks: RENDER_CHECKS,
+        inferenceChecks: INFERENCE_CHECKS,
+        rows: ROWS,
+        regionsPerRun: REGIONS_PER_RUN,
+      },
+      method:
+        'Catch rates: checks drawn by the kinds’ own sampleCheck from fresh random seeds and decided by their own compareCheck ' +
+        '(default thresholds), against re-executions made as a check task makes them: render, border renders (render.py --regions) of ' +
+        'each check’s regions of a 4-frame chunk of the demo scene at 320×240×16 against the provider’s full frames; inference, each ' +
+        'check’s sampled rows of a 64-row PP-OCRv4 shard run as a batch of their own (unused slots zero, as the worker pads a check ' +
+        'shard) against the provider’s shard. Every honest reject counts as a false positive. detectionWithin50At10pct is exact ' +
+        '(detectionWithin: the adaptive policy, cheated tasks caught with the worst measured per-check catch rate). The simulation ' +
+        'runs the compiled coordinator (default TESSERA_CHECK_* policy) on a fresh database with real OCR batches submitted over ' +
+        'GraphQL and protocol-level providers that write real OCR rows instead of running the model, commit, prove and re-execute ' +
+        'check leases honestly; cheaters cheat on each task with probability f (half the rows blank), caught = first failed check ' +
+        '(confirmed by a second verifier), at the position of that task among the cheater’s own; its exact value is ' +
+        'detectionWithin(f·q) with q the hypergeometric catch rate of that cheat. Intervals are Wilson 95 %. overheadCleanRecord: ' +
+        'policy floor × work re-executed per check (regions of 1/16 of a frame of a 10-frame chunk; rows of a 256-row shard), ' +
+        'the larger of the two kinds; overhead.crossCheck puts the checked fraction measured through the coordinator at the floor ' +
+        '(honest providers’ tasks after the policy reaches it with ≥ 99 % probability) in place of the floor; overhead.withStartup ' +
+        'counts wall time including a container start-up per check, for tasks sized as the coordinator sizes them.',
+      machine: { ...machine, loadAverageAtStart, loadAverageAtEnd: loadavg() },
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSec: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+    }) + '\n',
   );
   process.stdout.write(`wrote ${out} (${round((finishedAt.getTime() - startedAt.getTime()) / 1000, 0)} s)\n`);
   rmSync(work, { recursive: true, force: true });
