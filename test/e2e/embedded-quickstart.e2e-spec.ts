@@ -4,10 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
+import { Connection, PublicKey } from '@solana/web3.js';
+import { splToken } from '@tessera/chain';
 import {
   AgentProcess,
   CoordinatorProcess,
   distPath,
+  eventually,
+  gql,
   REPO_ROOT,
   spawnAgent,
   spawnCoordinator,
@@ -17,8 +21,10 @@ const run = promisify(execFile);
 
 /**
  * The quick start's path, piece by piece as scripts/demo.sh runs it: the demo scene made by Blender,
- * a coordinator on its embedded defaults (PGlite, one database connection; no DATABASE_URL), two
- * agents, and an artist using the `tessera` CLI to render it and fetch the frames.
+ * a coordinator on its embedded defaults (PGlite, one database connection; no DATABASE_URL; the
+ * embedded local chain), two agents, and an artist using the `tessera` CLI to deposit real tokens,
+ * render it and fetch the frames; then the money: each agent paid on chain exactly what it earned
+ * for its verified chunks, the unused escrow back with the artist, and the books balanced.
  */
 describe('embedded defaults (the quick start)', () => {
   let coordinator: CoordinatorProcess;
@@ -26,7 +32,15 @@ describe('embedded defaults (the quick start)', () => {
   const work = mkdtempSync(join(tmpdir(), 'tessera-quickstart-'));
 
   beforeAll(async () => {
-    coordinator = await spawnCoordinator({ TESSERA_DATA_DIR: join(work, 'coordinator') });
+    coordinator = await spawnCoordinator({
+      TESSERA_DATA_DIR: join(work, 'coordinator'),
+      // Only what the artist deposits (no signup credit), at prices big enough to see, paid out fast.
+      TESSERA_SIGNUP_CREDIT: '0',
+      TESSERA_RENDER_PRICE: '0.05',
+      TESSERA_PROVIDER_BOND: '0.01',
+      TESSERA_PAYOUT_MIN: '0.01',
+      TESSERA_PAYOUT_INTERVAL_SEC: '2',
+    });
     agents = await Promise.all(
       ['embedded-a', 'embedded-b'].map((name) => spawnAgent({ coordinatorUrl: coordinator.url, name })),
     );
@@ -46,6 +60,16 @@ describe('embedded defaults (the quick start)', () => {
     const env = { ...process.env, HOME: join(work, 'home'), TESSERA_URL: coordinator.url };
     const cli = distPath('apps/cli/src/main.js');
     await run(process.execPath, [cli, 'signup', '--name', 'quick start'], { env });
+    // Nothing to spend yet: the job is refused with the shortfall, nothing queued.
+    const broke = await run(process.execPath, [cli, 'render', scene, '--out', join(work, 'nothing')], {
+      env,
+      timeout: 300_000,
+    }).catch((e: { stderr: string; code: number }) => e);
+    expect(broke).toMatchObject({
+      code: expect.any(Number),
+      stderr: expect.stringMatching(/INSUFFICIENT_FUNDS.*short by/s),
+    });
+    await run(process.execPath, [cli, 'deposit', '5'], { env, timeout: 120_000 });
     const { stdout } = await run(
       process.execPath,
       [cli, 'render', scene, '--out', join(work, 'frames'), '--chunk-size', '2'],
@@ -68,8 +92,72 @@ describe('embedded defaults (the quick start)', () => {
     expect(renderedBy.size).toBe(2);
   });
 
-  it('shuts down cleanly on SIGTERM', async () => {
+  it('pays each agent on chain exactly what it earned, returns the unused escrow, and balances the books', async () => {
+    const key = (
+      JSON.parse(readFileSync(join(work, 'home', '.config', 'tessera', 'cli.json'), 'utf8')) as {
+        apiKey: string;
+      }
+    ).apiKey;
+    const { chain, jobs, me } = await gql<{
+      chain: { rpcUrl: string; mint: string };
+      jobs: { cost: { reserved: string; charged: string; refunded: string } }[];
+      me: { balance: { available: string; reserved: string } };
+    }>(
+      coordinator.url,
+      `{ chain { rpcUrl mint } jobs(limit: 5) { cost { reserved charged refunded } } me { balance { available reserved } } }`,
+      {},
+      key,
+    );
+    const { cost } = jobs[0];
+    expect(Number(cost.charged)).toBeGreaterThan(0);
+    // 5 deposited, the cap reserved, what the verified chunks cost charged, the rest refunded.
+    expect(Number(cost.reserved) - Number(cost.charged)).toBeCloseTo(Number(cost.refunded), 6);
+    expect(Number(me.balance.available)).toBeCloseTo(5 - Number(cost.charged), 6);
+    const connection = new Connection(chain.rpcUrl, 'finalized');
+    let paidTotal = 0;
+    for (const agent of agents) {
+      const record = await eventually(async () => {
+        const { provider } = await gql<{
+          provider: { owner: string; earnings: { pending: string; inFlight: string; paid: string } };
+        }>(
+          coordinator.url,
+          `query($id: ID!) { provider(id: $id) { owner earnings { pending inFlight paid } } }`,
+          { id: agent.address },
+        );
+        return (
+          provider.earnings.pending === '0' &&
+          provider.earnings.inFlight === '0' &&
+          Number(provider.earnings.paid) > 0 &&
+          provider
+        );
+      }, 60_000);
+      const account = splToken.getAssociatedTokenAddressSync(
+        new PublicKey(chain.mint),
+        new PublicKey(record.owner),
+      );
+      const onChain = (await connection.getTokenAccountBalance(account, 'finalized')).value.uiAmountString;
+      expect({ agent: agent.address, onChain }).toEqual({
+        agent: agent.address,
+        onChain: record.earnings.paid,
+      });
+      paidTotal += Number(record.earnings.paid);
+    }
+    // What the providers got plus their bonds (0.01 each) and the 10 % fee is what was charged.
+    expect(paidTotal + 0.02 + Number(cost.charged) * 0.1).toBeCloseTo(Number(cost.charged), 5);
+  });
+
+  it('shuts down cleanly on SIGTERM, and the operator finds the books balanced', async () => {
     await Promise.all(agents.map((a) => a.stop()));
     expect(await coordinator.stop('SIGTERM', 20_000)).toBe(0);
+    const { stdout } = await run(
+      process.execPath,
+      [distPath('apps/coordinator/src/main.js'), 'ledger-check'],
+      {
+        env: { ...process.env, TESSERA_DATA_DIR: join(work, 'coordinator') },
+      },
+    );
+    expect(stdout).toMatch(
+      /^ledger OK: \d+ accounts, \d+ journals, \d+ entries; entries sum to 0, balances to 0/,
+    );
   });
 });

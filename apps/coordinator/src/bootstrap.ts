@@ -6,6 +6,8 @@ import { AppModule } from './app.module';
 import { CoordinatorConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { LedgerRepository } from './ledger/ledger.repository';
+import type { InvariantReport } from './ledger/ledger.types';
 
 export interface RunningCoordinator {
   app: INestApplication;
@@ -68,5 +70,22 @@ export async function startCoordinator(
   } catch (error) {
     await embedded?.stop();
     throw error;
+  }
+}
+
+/**
+ * `tessera-coordinator ledger-check`: whether the books balance (every journal sums to zero, every
+ * balance equals its entries, all accounts together sum to zero), on the configured database or the
+ * embedded one in the data directory (stop the coordinator first: the embedded database has one user).
+ */
+export async function checkLedger(config: CoordinatorConfig): Promise<InvariantReport> {
+  const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.dataDir);
+  const ds = new DataSource(dataSourceOptions(config.database.url ?? (embedded?.url as string), 1));
+  await ds.initialize();
+  try {
+    return await new LedgerRepository(ds).checkInvariant();
+  } finally {
+    await ds.destroy();
+    await embedded?.stop();
   }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/config';
 import { JsonLogger } from './logging/json-logger';
-import { startCoordinator } from './bootstrap';
+import { checkLedger, startCoordinator } from './bootstrap';
+import { formatTsr } from './ledger/amount';
 
 async function main(): Promise<void> {
   let config;
@@ -13,6 +14,20 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
+  }
+  if (process.argv[2] === 'ledger-check') {
+    const report = await checkLedger(config);
+    process.stdout.write(
+      `${report.ok ? 'ledger OK' : 'LEDGER INCONSISTENT'}: ${report.accounts} accounts, ${report.journals} journals, ` +
+        `${report.entries} entries; entries sum to ${formatTsr(report.entriesTotal)}, balances to ${formatTsr(report.balancesTotal)}\n`,
+    );
+    for (const j of report.unbalancedJournals)
+      process.stdout.write(`  journal ${j.idempotencyKey} sums to ${formatTsr(j.sum)}\n`);
+    for (const a of report.mismatchedAccounts)
+      process.stdout.write(
+        `  ${a.account}: balance ${formatTsr(a.balance)}, entries ${formatTsr(a.entriesSum)}\n`,
+      );
+    process.exit(report.ok ? 0 : 1);
   }
   const logger = new JsonLogger(config.logLevel);
   const coordinator = await startCoordinator(config, logger);

@@ -11,6 +11,8 @@ import { JobsRepository } from '../jobs/jobs.repository';
 import { JobsService } from '../jobs/jobs.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { ledgerAccount } from '../ledger/ledger-account';
+import { checkLedger } from '../bootstrap';
+import { CoordinatorConfig } from '../config/config';
 import { BillingService } from './billing.service';
 
 // Medium test: money follows work through the real coordinator: a priced job reserves its cap,
@@ -159,6 +161,20 @@ describe('billing through the coordinator', () => {
       job: { cost: { reserved: '3', charged: '3', refunded: '0' } },
     });
     expect((await ledger.checkInvariant()).ok).toBe(true);
+    // The customer's books: the signup credit, the reservation, the two charges out of escrow.
+    const entries = await gql<{
+      ledgerEntries: { items: { kind: string; account: string; amount: string; jobId: string | null }[] };
+    }>(env.url, `{ ledgerEntries(limit: 10) { items { kind account amount jobId } } }`, {}, apiKey);
+    expect(entries.ledgerEntries.items.map((e) => `${e.kind} ${e.account} ${e.amount}`)).toEqual([
+      'task_capture escrow -1.5',
+      'task_capture escrow -1.5',
+      'escrow_reserve escrow 3',
+      'escrow_reserve available -3',
+      'adjustment available 10',
+    ]);
+    // What an operator runs: tessera-coordinator ledger-check.
+    const report = await checkLedger({ database: { url: env.db.url } } as CoordinatorConfig);
+    expect(report).toMatchObject({ ok: true, unbalancedJournals: [], mismatchedAccounts: [] });
   });
 
   it('never charges a rejected result, slashes its provider’s bond, and refunds what a cancelled job did not use', async () => {

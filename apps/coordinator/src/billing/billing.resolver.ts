@@ -1,10 +1,10 @@
-import { Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AccountDto } from '../accounts/dtos/account.dto';
 import { Actor } from '../auth/actor';
 import { CurrentActor } from '../auth/current-actor.decorator';
 import { JobDto } from '../jobs/dtos/job.dto';
 import { BillingService } from './billing.service';
-import { BalanceDto, JobCostDto } from './dtos/billing.dto';
+import { BalanceDto, JobCostDto, LedgerEntryPageDto } from './dtos/billing.dto';
 
 @Resolver(() => AccountDto)
 export class AccountBalanceResolver {
@@ -13,6 +13,17 @@ export class AccountBalanceResolver {
   @ResolveField(() => BalanceDto)
   balance(@CurrentActor() actor: Actor, @Parent() _account: AccountDto): Promise<BalanceDto> {
     return this.billing.balanceOf(actor);
+  }
+
+  @Query(() => LedgerEntryPageDto, {
+    description: 'Your ledger entries (deposits, reservations, charges, refunds), newest first.',
+  })
+  ledgerEntries(
+    @CurrentActor() actor: Actor,
+    @Args('limit', { type: () => Int, defaultValue: 50 }) limit: number,
+    @Args('before', { type: () => String, nullable: true }) before?: string,
+  ): Promise<LedgerEntryPageDto> {
+    return this.billing.entriesOf(actor, { limit, before: before ?? undefined });
   }
 }
 

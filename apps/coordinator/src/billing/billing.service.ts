@@ -6,6 +6,7 @@ import { ledgerAccount } from '../ledger/ledger-account';
 import { LedgerService } from '../ledger/ledger.service';
 import type { SettlementHooks } from '../verification/settlement-hooks';
 import { BillingRepository, JobPrice } from './billing.repository';
+import type { LedgerEntryDto } from './dtos/billing.dto';
 
 /** Tokens (a float estimate) in base units, rounded up: a reservation covers the estimate. */
 export function unitsOf(tokens: number): bigint {
@@ -159,6 +160,30 @@ export class BillingService implements SettlementHooks {
       available: formatTsr(b.available),
       reserved: formatTsr(b.escrow),
       currency: this.config.market.currency,
+    };
+  }
+
+  /** The customer's ledger entries, newest first. */
+  async entriesOf(
+    actor: Actor,
+    page: { limit?: number; before?: string },
+  ): Promise<{ items: LedgerEntryDto[]; nextCursor: string | null }> {
+    const accountId = requireAccount(actor);
+    const result = await this.ledger.entriesOf(actor, { kind: 'account', accountId }, page);
+    return {
+      nextCursor: result.nextCursor,
+      items: result.items.map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        account: e.type === 'job_escrow' ? 'escrow' : 'available',
+        amount: formatTsr(e.amount),
+        currency: this.config.market.currency,
+        jobId: e.jobId ?? e.refs.jobId ?? null,
+        taskId: e.refs.taskId ?? null,
+        signature: e.refs.chainSignature ?? null,
+        memo: e.memo,
+        createdAt: e.createdAt,
+      })),
     };
   }
 
