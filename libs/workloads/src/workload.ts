@@ -269,6 +269,11 @@ export interface WorkloadPlugin<Params = unknown> {
   sampleCheck?(task: TaskSpec, items: number, seed: Buffer): CheckSample[];
   /** The task a verifier runs to re-execute `samples`: same kind, same image, just those items. */
   checkTask?(task: TaskSpec, samples: CheckSample[], ctx: CheckContext): Promise<Omit<TaskPlan, 'index'>>;
+  /**
+   * The share of the task's compute that re-executing `samples` costs, in (0, 1]: what its verifier
+   * is paid, as a fraction of the task's price.
+   */
+  checkShare?(task: TaskSpec, samples: CheckSample[]): number;
   /** The canonical hashes of items `indices` (as commitItems computes them), from the stored outputs. */
   itemHashes?(
     task: TaskSpec,

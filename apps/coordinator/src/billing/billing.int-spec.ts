@@ -142,8 +142,15 @@ describe('billing through the coordinator', () => {
         (await env.get<JobsService>(JobsService).get({ kind: 'account', accountId }, jobId)).state ===
         'COMPLETED',
     );
-    // 2 tasks × 1.5 TSR, 10 % fee; the first 0.5 TSR earned is held as the bond.
-    await eventually(async () => (await balance(ledgerAccount.platformFees())) === units(0.3));
+    // 2 tasks × 1.5 TSR, 10 % fee; the first 0.5 TSR earned is held as the bond. Each check
+    // re-ran a whole 4-row shard (a share of 1, due 1.5 TSR): the verifier is paid what the fees
+    // cover, the 0.15 TSR fee of the task it checked.
+    await eventually(
+      async () => (await balance(ledgerAccount.providerEarnings(verifier.providerId))) === units(0.3),
+    );
+    expect(await balance(ledgerAccount.platformFees())).toBe(0n);
+    const [paid] = await db.query(`SELECT count(*)::int AS n FROM ledger_journal WHERE kind = 'check_pay'`);
+    expect(paid.n).toBe(2);
     expect(await balance(ledgerAccount.providerEarnings(worker.providerId))).toBe(units(2.7 - 0.5));
     expect(await balance(ledgerAccount.providerBond(worker.providerId))).toBe(units(0.5));
     expect(await balance(ledgerAccount.customerAvailable(accountId))).toBe(units(7)); // 3 reserved, 3 charged

@@ -33,6 +33,12 @@ export class BillingRepository {
     return { ...r, estimatedCost: cost !== null && Number.isFinite(cost) ? cost : null };
   }
 
+  /** A task's progress weight (frames, rows), whatever its state. */
+  async taskItems(taskId: string): Promise<number | undefined> {
+    const rows: { items: number }[] = await this.db.query(`SELECT items FROM task WHERE id = $1`, [taskId]);
+    return rows[0]?.items;
+  }
+
   /** A work task's progress weight (frames, rows) and the provider of its accepted attempt. */
   async acceptedTask(taskId: string): Promise<{ items: number; providerId: string } | undefined> {
     const rows: { items: number; providerId: string }[] = await this.db.query(

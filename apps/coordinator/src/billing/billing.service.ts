@@ -76,6 +76,43 @@ export class BillingService implements SettlementHooks {
     );
   }
 
+  /**
+   * SettlementHooks: a verifier re-executed a check; it earns that share of the checked task's
+   * price from the platform's fees, as far as the fees collected so far cover it (the rest of it
+   * goes unpaid, logged): the platform pays for verification out of what it earns.
+   */
+  async checkRun(event: {
+    jobId: string;
+    checkTaskId: string;
+    checkedTaskId: string;
+    verifierProviderId: string;
+    share: number;
+  }): Promise<void> {
+    const job = await this.repo.jobPrice(event.jobId);
+    const items = await this.repo.taskItems(event.checkedTaskId);
+    const price = job && items !== undefined ? this.taskPrice(job, items) : 0n;
+    const share = Math.max(0, Math.min(1, event.share));
+    const due = (price * BigInt(Math.round(share * 1_000_000))) / 1_000_000n;
+    const fees = await this.ledger.balance(ledgerAccount.platformFees());
+    const pay = due < fees ? due : fees;
+    if (due > pay)
+      this.logger.warn({
+        msg: 'spot-check paid in part: the fees do not cover it',
+        ...event,
+        due: formatTsr(due),
+        paid: formatTsr(pay),
+      });
+    if (pay <= 0n) return;
+    await this.ledger.payVerifier(event.checkTaskId, event.verifierProviderId, pay).catch((error: unknown) =>
+      this.logger.warn({
+        msg: 'spot-check unpaid',
+        ...event,
+        amount: formatTsr(pay),
+        reason: (error as Error).message,
+      }),
+    );
+  }
+
   /** SettlementHooks: a spot-check rejected an attempt: no pay (nothing was captured), bond slashed. */
   async attemptRejected(event: { attemptId: string; providerId: string; reason: string }): Promise<void> {
     const bond = this.config.billing.providerBond;

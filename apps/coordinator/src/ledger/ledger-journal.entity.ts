@@ -22,6 +22,8 @@ export enum JournalKind {
   PAYOUT_CANCEL = 'payout_cancel',
   /** A fee charged on a payout. */
   PAYOUT_FEE = 'payout_fee',
+  /** Platform fees → a verifier's earnings: a spot-check it re-executed, paid by the platform. */
+  CHECK_PAY = 'check_pay',
   /** An operator's correction, with a memo saying why. */
   ADJUSTMENT = 'adjustment',
 }
@@ -36,7 +38,7 @@ export enum JournalKind {
 @Entity('ledger_journal')
 @Check(
   'ledger_journal_kind_ck',
-  `"kind" IN ('deposit','escrow_reserve','task_capture','escrow_refund','bond_hold','bond_slash','payout_begin','payout_complete','payout_cancel','payout_fee','adjustment')`,
+  `"kind" IN ('deposit','escrow_reserve','task_capture','escrow_refund','bond_hold','bond_slash','payout_begin','payout_complete','payout_cancel','payout_fee','check_pay','adjustment')`,
 )
 export class LedgerJournalEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -206,6 +206,23 @@ export class LedgerService {
     return this.endPayout(intentId, JournalKind.PAYOUT_CANCEL);
   }
 
+  /**
+   * Pays a verifier for a spot-check it re-executed, from the platform's fees, once per check task.
+   * INSUFFICIENT_FUNDS when the fees collected so far do not cover it (the check is then unpaid).
+   */
+  async payVerifier(checkTaskId: string, providerId: string, amount: bigint): Promise<PostedJournal> {
+    return this.ledger.post({
+      idempotencyKey: `check:${checkTaskId}`,
+      kind: JournalKind.CHECK_PAY,
+      refs: { taskId: checkTaskId, providerId },
+      entries: transfer(
+        ledgerAccount.platformFees(),
+        ledgerAccount.providerEarnings(providerId),
+        requirePositive(amount),
+      ),
+    });
+  }
+
   /** An operator's correction; `entries` must balance, `memo` says why. */
   async adjust(key: string, memo: string, entries: NewEntry[]): Promise<PostedJournal> {
     return this.ledger.post({ idempotencyKey: `adjust:${key}`, kind: JournalKind.ADJUSTMENT, memo, entries });

@@ -16,6 +16,14 @@ export interface SettlementHooks {
     providerId: string;
     verified: Verified;
   }): Promise<void>;
+  /** A verifier re-executed a spot-check's samples: it earns `share` of the checked task's price. */
+  checkRun(event: {
+    jobId: string;
+    checkTaskId: string;
+    checkedTaskId: string;
+    verifierProviderId: string;
+    share: number;
+  }): Promise<void>;
   /** A spot-check rejected the attempt: its provider is not paid for it and its bond is slashed. */
   attemptRejected(event: {
     jobId: string;

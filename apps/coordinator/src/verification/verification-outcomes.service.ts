@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { EVENT_BUS, EventBus } from '../events/event-bus';
+import { WorkloadRegistry } from '../workloads/workloads.module';
 import { JobCompletionService } from '../jobs/job-completion.service';
 import { SETTLEMENT_HOOKS, SettlementHooks } from './settlement-hooks';
 import { VerificationState } from './verification.entity';
@@ -23,6 +24,7 @@ export class VerificationOutcomes {
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     @Inject(SETTLEMENT_HOOKS) private readonly settlement: SettlementHooks,
+    private readonly workloads: WorkloadRegistry,
   ) {}
 
   /**
@@ -112,6 +114,19 @@ export class VerificationOutcomes {
           reason,
         });
       this.events.publish({ type: 'work.queued', kind: v.task.kind });
+    }
+    // Every verifier that re-executed samples is paid its share, after the task's own charge
+    // (whose fee funds it) was posted.
+    const plugin = this.workloads.get(v.task.kind);
+    for (const r of v.rounds) {
+      if (!r.verifierProviderId || !r.verdict) continue;
+      await this.settlement.checkRun({
+        jobId: v.jobId,
+        checkTaskId: r.checkTaskId,
+        checkedTaskId: v.task.id,
+        verifierProviderId: r.verifierProviderId,
+        share: plugin.checkShare?.(v.task, r.samples) ?? 0,
+      });
     }
     return true;
   }

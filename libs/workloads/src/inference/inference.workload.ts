@@ -424,6 +424,12 @@ export class InferenceWorkload implements WorkloadPlugin<InferenceParams> {
     };
   }
 
+  /** The sampled rows over the shard's. */
+  checkShare(task: TaskSpec, samples: CheckSample[]): number {
+    const t = task.params as unknown as InferenceTaskParams;
+    return Math.min(1, samples.length / Math.max(1, t.rows));
+  }
+
   async itemHashes(
     task: TaskSpec,
     outputs: OutputFile[],

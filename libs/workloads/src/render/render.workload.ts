@@ -492,6 +492,16 @@ export class RenderWorkload implements WorkloadPlugin<RenderParams> {
     };
   }
 
+  /** The regions' area over the chunk's (a border render costs about its share of the pixels). */
+  checkShare(task: TaskSpec, samples: CheckSample[]): number {
+    const t = task.params as unknown as RenderTaskParams;
+    const area = samples.reduce(
+      (sum, s) => sum + (s.region ? s.region.width * s.region.height : t.width * t.height),
+      0,
+    );
+    return Math.min(1, area / (t.width * t.height * Math.max(1, t.frames.length)));
+  }
+
   async itemHashes(
     task: TaskSpec,
     outputs: OutputFile[],

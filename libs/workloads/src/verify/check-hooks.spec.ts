@@ -129,6 +129,14 @@ describe('render spot-checks', () => {
     expect(partial.reason).toMatch(/verifier: .*regions\/000\.png/);
   });
 
+  it('prices a check as the share of the chunk’s pixels its regions re-render', () => {
+    const t = task([10, 11]);
+    const samples = sut.sampleCheck(t, 2, seed('share'));
+    const area = samples.reduce((sum, s) => sum + s.region!.width * s.region!.height, 0);
+    expect(sut.checkShare(t, samples)).toBeCloseTo(area / (W * H * 2), 10);
+    expect(sut.checkShare(t, samples)).toBeLessThan(1);
+  });
+
   it('hashes sampled frames as the commitment does, and refuses items outside the chunk', async () => {
     const t = task([10, 11]);
     const claimed = [out('frame-000010.png', frame(10)), out('frame-000011.png', frame(11))];
@@ -226,6 +234,10 @@ describe('inference spot-checks', () => {
     expect((await sut.compareCheck(t, claimed, samples, garbled, read, DEFAULT_THRESHOLDS)).verdict).toBe(
       'inconclusive',
     );
+  });
+
+  it('prices a check as its rows over the shard’s', () => {
+    expect(sut.checkShare(t, sut.sampleCheck(t, 10, seed('r')))).toBeCloseTo(0.6, 10);
   });
 
   it('hashes sampled rows as the commitment does', async () => {

@@ -5,6 +5,7 @@ import { Models1764300000000 } from './1764300000000-models';
 import { BlobAffinity1764400000000 } from './1764400000000-blob-affinity';
 import { Commitments1764500000000 } from './1764500000000-commitments';
 import { Verification1764600000000 } from './1764600000000-verification';
+import { CheckPay1764900000000 } from './1764900000000-check-pay';
 import { Ledger1764700000000 } from './1764700000000-ledger';
 import { Payments1764850000000 } from './1764850000000-payments';
 
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Verification1764600000000,
   Ledger1764700000000,
   Payments1764850000000,
+  CheckPay1764900000000,
 ];
