@@ -151,6 +151,17 @@ describe('billing through the coordinator', () => {
     expect(await balance(ledgerAccount.platformFees())).toBe(0n);
     const [paid] = await db.query(`SELECT count(*)::int AS n FROM ledger_journal WHERE kind = 'check_pay'`);
     expect(paid.n).toBe(2);
+    // Each provider sees what it earned by checking others: all of the verifier's pay, none of the worker's.
+    const fromChecks = async (id: string) =>
+      (
+        await gql<{ provider: { earnings: { pending: string; fromChecks: string } } }>(
+          env.url,
+          `query($id: ID!) { provider(id: $id) { earnings { pending fromChecks } } }`,
+          { id },
+        )
+      ).provider.earnings;
+    expect(await fromChecks(verifier.providerId)).toEqual({ pending: '0.3', fromChecks: '0.3' });
+    expect(await fromChecks(worker.providerId)).toEqual({ pending: '2.2', fromChecks: '0' });
     expect(await balance(ledgerAccount.providerEarnings(worker.providerId))).toBe(units(2.7 - 0.5));
     expect(await balance(ledgerAccount.providerBond(worker.providerId))).toBe(units(0.5));
     expect(await balance(ledgerAccount.customerAvailable(accountId))).toBe(units(7)); // 3 reserved, 3 charged

@@ -173,6 +173,28 @@ export class LedgerRepository {
     return rows.map((r) => ({ ...r, balance: BigInt(r.balance) }));
   }
 
+  /**
+   * What postings of one journal kind have credited each owner's accounts of one type, in total
+   * (e.g. each provider's earnings from `check_pay`). Owners never credited are left out.
+   */
+  async creditedByKind(
+    ownerIds: readonly string[],
+    type: LedgerAccountType,
+    kind: JournalKind,
+  ): Promise<Map<string, bigint>> {
+    if (ownerIds.length === 0) return new Map();
+    const rows: { ownerId: string; total: string }[] = await this.db.query(
+      `SELECT a.owner_id AS "ownerId", sum(e.amount)::text AS total
+         FROM ledger_entry e
+         JOIN ledger_account a ON a.id = e.account_id
+         JOIN ledger_journal j ON j.id = e.journal_id
+        WHERE a.owner_id = ANY($1::uuid[]) AND a.type = $2 AND j.kind = $3 AND e.amount > 0
+        GROUP BY a.owner_id`,
+      [ownerIds, type, kind],
+    );
+    return new Map(rows.map((r) => [r.ownerId, BigInt(r.total)]));
+  }
+
   /** An owner's entries, newest first; pass the last row's id as `beforeId` for the next page. */
   async entriesOfOwner(
     ownerId: string,

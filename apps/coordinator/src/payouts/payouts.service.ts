@@ -28,12 +28,16 @@ export class PayoutsService {
   }
 
   async earningsOf(_actor: Actor, providerIds: readonly string[]): Promise<EarningsDto[]> {
-    const paid = await this.payouts.paidTotals(providerIds);
+    const [paid, fromChecks] = await Promise.all([
+      this.payouts.paidTotals(providerIds),
+      this.ledger.checkPayTotals(providerIds),
+    ]);
     return Promise.all(
       providerIds.map(async (id) => ({
         pending: formatTsr(await this.ledger.balance(ledgerAccount.providerEarnings(id))),
         inFlight: formatTsr(await this.ledger.balance(ledgerAccount.providerPayoutsInFlight(id))),
         paid: formatTsr(paid.get(id) ?? 0n),
+        fromChecks: formatTsr(fromChecks.get(id) ?? 0n),
         currency: this.config.market.currency,
       })),
     );

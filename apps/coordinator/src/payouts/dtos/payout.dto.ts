@@ -54,6 +54,11 @@ export class EarningsDto {
   inFlight: string;
   @Field({ description: 'Paid to the owner wallet, finalized on chain, in total.' })
   paid: string;
+  @Field({
+    description:
+      "Earned in total for re-executing other providers' spot checks (paid from the platform's fees); part of pending, inFlight and paid.",
+  })
+  fromChecks: string;
   @Field()
   currency: string;
 }
