@@ -261,7 +261,11 @@ export class LedgerService {
 
   /** What each provider has earned by re-executing spot checks, in total (public, like payouts). */
   async checkPayTotals(providerIds: readonly string[]): Promise<Map<string, bigint>> {
-    return this.ledger.creditedByKind(providerIds, LedgerAccountType.PROVIDER_EARNINGS, JournalKind.CHECK_PAY);
+    return this.ledger.creditedByKind(
+      providerIds,
+      LedgerAccountType.PROVIDER_EARNINGS,
+      JournalKind.CHECK_PAY,
+    );
   }
 
   /** An owner's entries, newest first, `limit` (1 to 500) per page. */
