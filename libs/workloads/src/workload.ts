@@ -141,12 +141,20 @@ export type WorkloadInputErrorCode =
   | 'INVALID_ROWS'
   | 'UNAVAILABLE';
 
+/** One line of an uploaded file (a batch's JSONL) that cannot be taken, 1-based as editors number them. */
+export interface LineProblem {
+  line: number;
+  message: string;
+}
+
 /** A customer's job parameters are wrong; `message` says what to fix. Nothing has been stored. */
 export class WorkloadInputError extends Error {
   constructor(
     readonly code: WorkloadInputErrorCode,
     message: string,
     readonly field?: string,
+    /** The lines at fault, when the problem is in a file's lines (also named in `message`). */
+    readonly lines?: readonly LineProblem[],
   ) {
     super(message);
     this.name = 'WorkloadInputError';

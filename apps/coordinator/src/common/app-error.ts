@@ -62,6 +62,8 @@ export class AppError extends Error {
     message: string,
     /** The input field at fault, when there is one. */
     readonly field?: string,
+    /** The lines of an uploaded file at fault (a batch's rows), 1-based; sent as `extensions.lines`. */
+    readonly lines?: readonly { line: number; message: string }[],
   ) {
     super(message);
     this.name = 'AppError';

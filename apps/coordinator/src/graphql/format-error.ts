@@ -10,7 +10,7 @@ interface ValidationResponse {
 
 /**
  * One place maps errors to what GraphQL clients see: `CODE: what to fix`, with the code (and the
- * field at fault) in `extensions`. Bugs become a generic INTERNAL error, logged with their stack.
+ * field at fault, and for a file's rows the lines at fault as `[{line, message}]`) in `extensions`. Bugs become a generic INTERNAL error, logged with their stack.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
@@ -18,7 +18,13 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return {
       message: `${original.code}: ${original.message}`,
       path: formatted.path,
-      extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+      extensions: {
+        code: original.code,
+        ...(original.field ? { field: original.field } : {}),
+        ...(original.lines?.length
+          ? { lines: original.lines.map(({ line, message }) => ({ line, message })) }
+          : {}),
+      },
     };
   }
   // class-validator failures from the ValidationPipe arrive as a BadRequestException.

@@ -248,11 +248,11 @@ describe('jobs over GraphQL', () => {
           name: string;
           state: string;
           progress: { tasksTotal: number };
-          tasks: { index: number; state: string }[];
+          tasks: { index: number; state: string; params: Record<string, unknown> }[];
         };
       }>(
         env.url,
-        `query($id: ID!) { job(id: $id) { id name state progress { tasksTotal } tasks { index state } } }`,
+        `query($id: ID!) { job(id: $id) { id name state progress { tasksTotal } tasks { index state params } } }`,
         { id },
         alice,
       );
@@ -261,7 +261,12 @@ describe('jobs over GraphQL', () => {
         name: 'three',
         state: 'QUEUED',
         progress: { tasksTotal: 3 },
-        tasks: [0, 1, 2].map((index) => ({ index, state: 'QUEUED' })),
+        // Each task's own parameters, as its container is told them.
+        tasks: [0, 1, 2].map((index) => ({
+          index,
+          state: 'QUEUED',
+          params: expect.objectContaining({ command: ['true'], taskCount: 3 }),
+        })),
       });
       const { jobs } = await gql<{ jobs: { id: string }[] }>(
         env.url,

@@ -47,6 +47,7 @@ export function toTaskDto(task: TaskEntity): TaskDto {
     index: task.index,
     state: task.state,
     role: task.role,
+    params: task.params,
     image: task.image,
     cpus: task.reqCpus,
     memoryBytes: task.reqMemoryBytes,

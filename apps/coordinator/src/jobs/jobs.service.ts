@@ -69,7 +69,7 @@ export class JobsService {
       });
     } catch (error) {
       if (error instanceof WorkloadInputError) {
-        throw new AppError(appCodeOf(error.code), error.message, error.field);
+        throw new AppError(appCodeOf(error.code), error.message, error.field, error.lines);
       }
       throw error;
     }

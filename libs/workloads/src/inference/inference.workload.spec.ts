@@ -127,6 +127,10 @@ describe('InferenceWorkload', () => {
       expect(error.code).toBe('INVALID_ROWS');
       expect(error.message).toMatch(message);
       expect(error.message).toMatch(/nothing was queued/);
+      expect(error.field).toBe('rows');
+      // The same problems, structured for clients that show them next to the line.
+      expect(error.lines).toHaveLength(1);
+      expect(error.message).toContain(`line 1: ${error.lines?.[0].message}`);
     });
 
     it.each([
@@ -141,6 +145,7 @@ describe('InferenceWorkload', () => {
       expect(error.code).toBe('INVALID_ROWS');
       expect(error.message).toMatch(/line 2: /);
       expect(error.message).toMatch(message);
+      expect(error.lines?.map((l) => l.line)).toEqual([2]);
     });
 
     it('refuses integer inputs out of range', async () => {

@@ -152,6 +152,7 @@ export class InferenceWorkload implements WorkloadPlugin<InferenceParams> {
           .map((x) => `line ${x.line}: ${x.message}`)
           .join('; ')}${more}`,
         'rows',
+        read.problems,
       );
     }
     if (read.rows.length === 0)

@@ -149,6 +149,12 @@ export class TaskDto {
       '`work` (part of the job) or `check` (a spot-check re-executing samples of the task with the same index).',
   })
   role: string;
+  @Field(() => GraphQLJSON, {
+    description:
+      "What the workload gave this task: a render chunk's `frames`; an inference shard's `firstRow` (0-based) " +
+      'and `rows`; on a spot-check, the sampled items as well (`check`).',
+  })
+  params: Record<string, unknown>;
   @Field()
   image: string;
   @Field(() => Float)
