@@ -10,6 +10,8 @@ export class ApiError extends Error {
     /** The input field at fault, when the coordinator named one (`frames`, `maxPrice`…). */
     readonly field?: string,
     readonly status?: number,
+    /** The lines of an uploaded file at fault (a batch's rows, 1-based), when the coordinator listed them. */
+    readonly lines: readonly LineProblem[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -31,9 +33,15 @@ export class ApiError extends Error {
   }
 }
 
+/** One line of a file the coordinator refused, e.g. `{line: 3, message: 'missing "image" …'}`. */
+export interface LineProblem {
+  line: number;
+  message: string;
+}
+
 export interface GraphQLErrorShape {
   message?: string;
-  extensions?: { code?: unknown; field?: unknown };
+  extensions?: { code?: unknown; field?: unknown; lines?: unknown };
 }
 
 /** The first GraphQL error (the one a form can act on), keeping the others' messages. */
@@ -42,7 +50,19 @@ export function errorFromGraphQL(errors: readonly GraphQLErrorShape[], status?: 
   const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'GRAPHQL_ERROR';
   const field = typeof first.extensions?.field === 'string' ? first.extensions.field : undefined;
   const message = errors.map((e) => withCode(e, code)).join('; ');
-  return new ApiError(code, message, field, status);
+  return new ApiError(code, message, field, status, linesOf(first.extensions?.lines));
+}
+
+/** `extensions.lines` as sent (INVALID_ROWS), keeping only well-formed entries. */
+function linesOf(value: unknown): LineProblem[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (l): l is LineProblem =>
+      typeof l === 'object' &&
+      l !== null &&
+      Number.isInteger((l as LineProblem).line) &&
+      typeof (l as LineProblem).message === 'string',
+  );
 }
 
 function withCode(e: GraphQLErrorShape, fallback: string): string {

@@ -30,6 +30,8 @@ describe('the GraphQL documents the dashboard sends', () => {
         'JOB_EVENTS',
         'CANCEL_JOB',
         'SUBMIT_RENDER_JOB',
+        'SUBMIT_INFERENCE_BATCH',
+        'MODELS',
         'MARKET',
         'PROVIDER',
       ]),

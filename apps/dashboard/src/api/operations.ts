@@ -130,6 +130,8 @@ export interface TaskView {
   index: number;
   /** `work`, or `check`: a spot-check re-running samples of the work task with the same index. */
   role: string;
+  /** What the task covers: a render chunk's `frames`, an inference shard's `firstRow` and `rows`, a check's `check`. */
+  params: Record<string, unknown>;
   state: string;
   attemptCount: number;
   maxAttempts: number;
@@ -236,7 +238,7 @@ const JOB_DETAIL = `${JOB_SUMMARY}
   outputs { path sha256 size }`;
 
 const TASK = `
-  id index role state attemptCount maxAttempts
+  id index role params state attemptCount maxAttempts
   error { code message }
   outputs { path sha256 size }
   attempts {
@@ -279,6 +281,20 @@ export const CANCEL_JOB = `mutation CancelJob($id: ID!) { cancelJob(id: $id) { $
 
 export const SUBMIT_RENDER_JOB = `mutation SubmitRenderJob($input: SubmitRenderJobInput!) {
   submitRenderJob(input: $input) { id }
+}`;
+
+export const SUBMIT_INFERENCE_BATCH = `mutation SubmitInferenceBatch($input: SubmitInferenceBatchInput!) {
+  submitInferenceBatch(input: $input) { id }
+}`;
+
+export const MODELS = `query Models {
+  models {
+    id name batchSize msPerRow createdAt onnxSize
+    inputs { name type dims }
+    outputs { name type dims }
+    preprocess { input width height channels }
+    postprocess { type output }
+  }
 }`;
 
 export const MARKET_PRICES = `query MarketPrices {
@@ -369,5 +385,37 @@ export interface SubmitRenderJobInput {
   samples?: number;
   maxPrice?: string;
   chunkSize?: number;
+  device?: 'ANY' | 'CPU' | 'GPU';
+}
+
+export interface TensorView {
+  name: string;
+  type: string;
+  /** -1 where the model leaves a dimension open; the first is the batch. */
+  dims: number[];
+}
+
+/** A registered ONNX model, as the inference form shows it. */
+export interface ModelView {
+  id: string;
+  name: string;
+  batchSize: number;
+  msPerRow: number | null;
+  createdAt: string;
+  onnxSize: number;
+  inputs: TensorView[];
+  outputs: TensorView[];
+  /** Set for image models: rows name an uploaded image instead of carrying tensors. */
+  preprocess: { input: string; width: number; height: number; channels: number } | null;
+  postprocess: { type: string; output: string } | null;
+}
+
+/** SubmitInferenceBatchInput as the form fills it. */
+export interface SubmitInferenceBatchInput {
+  model: string;
+  rows: string;
+  name?: string;
+  shardRows?: number;
+  maxPrice?: string;
   device?: 'ANY' | 'CPU' | 'GPU';
 }

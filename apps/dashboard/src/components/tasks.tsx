@@ -1,6 +1,6 @@
 import type { AttemptView, TaskView, VerificationView } from '../api/operations';
 import { between, formatAgo, formatDateTime, formatDuration, shortId } from '../lib/format';
-import { checkSummary } from '../lib/job-view';
+import { checkSummary, taskItemsLabel } from '../lib/job-view';
 import { providerLabel } from '../lib/market';
 import { Link } from '../router';
 import { Badge, Mono, TableWrap } from './ui';
@@ -17,6 +17,7 @@ export function TaskList({
     <ul className="tasks" aria-label="Tasks">
       {tasks.map((task) => {
         const last = task.attempts.at(-1);
+        const items = taskItemsLabel(task);
         return (
           <li key={task.id} data-testid={`task-${task.role}-${task.index}`}>
             <details>
@@ -24,6 +25,11 @@ export function TaskList({
                 <span className="task-name">
                   {task.role === 'check' ? 'Check of task' : 'Task'} {task.index}
                 </span>
+                {items ? (
+                  <span className="task-items small" data-testid="task-items">
+                    {task.role === 'check' ? `samples ${items}` : items}
+                  </span>
+                ) : null}
                 <Badge state={task.state} />
                 <span className="muted small">
                   {task.attempts.length} attempt{task.attempts.length === 1 ? '' : 's'}

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { JobDetail, JobWithTasks, TaskView } from '../api/operations';
-import { applyJobEvent, archiveName, checkSummary, frameCells } from './job-view';
+import {
+  applyJobEvent,
+  archiveName,
+  checkSummary,
+  compactNumbers,
+  frameCells,
+  outputSummary,
+  parseOutputRows,
+  previewShard,
+  taskItemsLabel,
+} from './job-view';
 
 function task(
   id: string,
@@ -13,6 +23,7 @@ function task(
     id,
     index,
     role,
+    params: {},
     state,
     attemptCount: 0,
     maxAttempts: 4,
@@ -132,5 +143,77 @@ describe('archiveName', () => {
   it('names the zip after the job, safely', () => {
     expect(archiveName({ id: '6d1c0b1e-aaaa', name: 'My scene / v2' })).toBe('My-scene-v2.zip');
     expect(archiveName({ id: '6d1c0b1e-aaaa', name: null })).toBe('job-6d1c0b1e.zip');
+  });
+});
+
+describe('taskItemsLabel', () => {
+  it('names the rows of an inference shard, counted from 0', () => {
+    expect(taskItemsLabel({ params: { firstRow: 0, rows: 64, batchSize: 8 } })).toBe('rows 0–63');
+    expect(taskItemsLabel({ params: { firstRow: 64, rows: 1 } })).toBe('row 64');
+  });
+
+  it('names the sampled rows of a spot-check, not its own numbering', () => {
+    expect(taskItemsLabel({ params: { firstRow: 0, rows: 3, check: { rows: [70, 3, 4] } } })).toBe(
+      'rows 3–4, 70',
+    );
+  });
+
+  it('names the frames of a render chunk', () => {
+    expect(taskItemsLabel({ params: { frames: [1, 2, 3, 4] } })).toBe('frames 1–4');
+    expect(taskItemsLabel({ params: { frames: [1, 3, 5] } })).toBe('frames 1, 3, 5');
+    expect(taskItemsLabel({ params: { frames: [7], check: { regions: [] } } })).toBe('frame 7');
+  });
+
+  it('has nothing to say for tasks without items', () => {
+    expect(taskItemsLabel({ params: { command: ['true'] } })).toBeNull();
+    expect(taskItemsLabel({ params: { frames: [] } })).toBeNull();
+  });
+});
+
+describe('compactNumbers', () => {
+  it('joins runs and cuts long lists', () => {
+    expect(compactNumbers([9, 1, 2, 3, 7])).toBe('1–3, 7, 9');
+    expect(compactNumbers([1, 3, 5, 7, 9, 11, 13, 15], 3)).toBe('1, 3, 5, … (8 in all)');
+  });
+});
+
+describe('previewShard', () => {
+  const out = (sha256: string) => [{ path: 'outputs.jsonl', sha256, size: 10 }];
+
+  it('takes the first accepted work shard by row order', () => {
+    const tasks = [
+      task('t0', 0, 'VERIFYING'),
+      task('c1', 1, 'ACCEPTED', 'check', { outputs: out('c') }),
+      task('t2', 2, 'ACCEPTED', 'work', { outputs: out('b') }),
+      task('t1', 1, 'ACCEPTED', 'work', { outputs: out('a') }),
+    ];
+    expect(previewShard({ tasks })).toEqual({ index: 1, sha256: 'a' });
+  });
+
+  it('has none before a shard is accepted', () => {
+    expect(previewShard({ tasks: [task('t0', 0, 'RUNNING')] })).toBeNull();
+  });
+});
+
+describe('parseOutputRows', () => {
+  it('reads rows with outputs or errors, up to the limit, skipping a cut-off last line', () => {
+    const text = [
+      JSON.stringify({ row: 0, id: 'a', outputs: { text: 'hi', confidence: 0.9 } }),
+      JSON.stringify({ row: 1, error: 'IMAGE_UNREADABLE: not a PNG' }),
+      '{"row": 2, "outp',
+    ].join('\n');
+    expect(parseOutputRows(text, 10)).toEqual([
+      { row: 0, id: 'a', outputs: { text: 'hi', confidence: 0.9 }, error: null },
+      { row: 1, id: null, outputs: null, error: 'IMAGE_UNREADABLE: not a PNG' },
+    ]);
+    expect(parseOutputRows(text, 1)).toHaveLength(1);
+  });
+
+  it('summarises outputs on one line', () => {
+    expect(outputSummary({ text: 'hello', confidence: 0.987654 })).toBe(
+      '{"text": "hello", "confidence": 0.9877}',
+    );
+    expect(outputSummary({ scores: new Array(100).fill(0.5) }, 20)).toHaveLength(20);
+    expect(outputSummary(null)).toBe('—');
   });
 });

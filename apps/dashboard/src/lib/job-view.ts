@@ -70,3 +70,98 @@ export function archiveName(job: { id: string; name: string | null }): string {
     .replace(/^-+|-+$/g, '');
   return `${base || `job-${job.id.slice(0, 8)}`}.zip`;
 }
+
+/**
+ * What a task covers, from its params: "rows 0–63" (an inference shard, rows counted from 0 in
+ * input order), "frames 1–8" or "frames 1, 3, 5" (a render chunk); on a spot-check, the sampled
+ * items. Null when the kind has no items (container jobs).
+ */
+export function taskItemsLabel(task: Pick<TaskView, 'params'>): string | null {
+  const p = task.params ?? {};
+  const check = p.check as { rows?: unknown } | undefined;
+  const checkRows = numbers(check?.rows);
+  if (checkRows) return `${checkRows.length === 1 ? 'row' : 'rows'} ${compactNumbers(checkRows)}`;
+  if (typeof p.firstRow === 'number' && typeof p.rows === 'number' && p.rows > 0) {
+    return p.rows === 1 ? `row ${p.firstRow}` : `rows ${p.firstRow}–${p.firstRow + p.rows - 1}`;
+  }
+  const frames = numbers(p.frames);
+  if (frames) return `${frames.length === 1 ? 'frame' : 'frames'} ${compactNumbers(frames)}`;
+  return null;
+}
+
+function numbers(value: unknown): number[] | null {
+  return Array.isArray(value) && value.length && value.every((x) => typeof x === 'number')
+    ? (value as number[])
+    : null;
+}
+
+/** [1, 2, 3, 7, 9] → "1–3, 7, 9"; long lists end in "… (40 in all)". */
+export function compactNumbers(values: readonly number[], maxParts = 6): string {
+  const sorted = [...new Set(values)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j > i ? `${sorted[i]}–${sorted[j]}` : String(sorted[i]));
+    i = j + 1;
+  }
+  return parts.length > maxParts
+    ? `${parts.slice(0, maxParts).join(', ')}, … (${sorted.length} in all)`
+    : parts.join(', ');
+}
+
+/** One line of an inference batch's outputs: its row (from 0, in input order), and outputs or an error. */
+export interface OutputRowView {
+  row: number | null;
+  id: string | number | null;
+  outputs: unknown;
+  error: string | null;
+}
+
+/**
+ * The accepted shard whose outputs the preview shows: the first one by row order (the batch's
+ * first rows once shard 0 is accepted). Outputs become readable only when a shard is accepted.
+ */
+export function previewShard(job: Pick<JobWithTasks, 'tasks'>): { index: number; sha256: string } | null {
+  const shard = job.tasks
+    .filter((t) => t.role === 'work' && t.state === 'ACCEPTED')
+    .sort((a, b) => a.index - b.index)
+    .map((t) => ({ index: t.index, file: t.outputs?.find((f) => f.path.endsWith('.jsonl')) }))
+    .find((t) => t.file);
+  return shard?.file ? { index: shard.index, sha256: shard.file.sha256 } : null;
+}
+
+/** The first `limit` output lines of JSONL text; a line that is not an output row is skipped. */
+export function parseOutputRows(text: string, limit: number): OutputRowView[] {
+  const rows: OutputRowView[] = [];
+  for (const line of text.split('\n')) {
+    if (rows.length >= limit) break;
+    if (!line.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue; // The last line of a truncated read.
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const r = value as Record<string, unknown>;
+    rows.push({
+      row: typeof r.row === 'number' ? r.row : null,
+      id: typeof r.id === 'string' || typeof r.id === 'number' ? r.id : null,
+      outputs: r.outputs ?? null,
+      error: typeof r.error === 'string' ? r.error : null,
+    });
+  }
+  return rows;
+}
+
+/** A row's outputs on one line, cut at `max` characters: `{"text": "hello", "confidence": 0.98}`. */
+export function outputSummary(outputs: unknown, max = 160): string {
+  if (outputs === null || outputs === undefined) return '—';
+  const text = JSON.stringify(outputs, (_key, value: unknown) =>
+    typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(4)) : value,
+  )
+    .replace(/,"/g, ', "')
+    .replace(/":/g, '": ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

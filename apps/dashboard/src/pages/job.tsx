@@ -28,7 +28,15 @@ import {
   TableWrap,
 } from '../components/ui';
 import { formatBytes, formatDateTime, formatEta, formatTokens, jobTitle, shortId } from '../lib/format';
-import { applyJobEvent, archiveName, frameCells } from '../lib/job-view';
+import {
+  applyJobEvent,
+  archiveName,
+  frameCells,
+  outputSummary,
+  parseOutputRows,
+  previewShard,
+  type OutputRowView,
+} from '../lib/job-view';
 import { providerLabel } from '../lib/market';
 import { Link } from '../router';
 import { useSession } from '../session';
@@ -220,6 +228,7 @@ function JobView({
               ? ' Download them above, one JSON line per row in input order.'
               : ' The outputs download once every shard is done.'}
           </p>
+          <RowsPreview job={job} />
         </Section>
       ) : null}
 
@@ -250,6 +259,78 @@ function JobView({
       {open ? (
         <FrameViewer frames={job.frames} current={open} onClose={() => setOpen(null)} onMove={setOpen} />
       ) : null}
+    </>
+  );
+}
+
+const PREVIEW_ROWS = 10;
+/** Enough of a shard's outputs for the preview's rows, however long the shard. */
+const PREVIEW_BYTES = 256 * 1024;
+
+type Preview =
+  | { state: 'loading' }
+  | { state: 'ready'; index: number; rows: OutputRowView[] }
+  | { state: 'error'; error: ApiError };
+
+/**
+ * The first output rows of the batch, from the first accepted shard (outputs become readable when a
+ * shard is accepted, so it shows before the whole batch is done).
+ */
+function RowsPreview({ job }: { job: JobWithTasks }) {
+  const { apiKey } = useSession();
+  const shard = previewShard(job);
+  const sha256 = shard?.sha256 ?? null;
+  const index = shard?.index ?? 0;
+  const [preview, setPreview] = useState<Preview>({ state: 'loading' });
+
+  useEffect(() => {
+    if (!sha256) return;
+    const controller = new AbortController();
+    setPreview({ state: 'loading' });
+    fetchBlob(`/v1/blobs/${sha256}`, apiKey, { signal: controller.signal })
+      .then((blob) => blob.slice(0, PREVIEW_BYTES).text())
+      .then((text) => setPreview({ state: 'ready', index, rows: parseOutputRows(text, PREVIEW_ROWS) }))
+      .catch((e: unknown) => {
+        if (!isAbort(e)) setPreview({ state: 'error', error: e instanceof ApiError ? e : networkError(e) });
+      });
+    return () => controller.abort();
+  }, [sha256, index, apiKey]);
+
+  if (!sha256) {
+    return ACTIVE_STATES.includes(job.state) ? (
+      <Note>The first output rows appear here when a shard is accepted.</Note>
+    ) : null;
+  }
+  if (preview.state === 'loading') return <Loading what="Loading the first output rows" />;
+  if (preview.state === 'error') return <ErrorNotice error={preview.error} />;
+  return (
+    <>
+      <h3 className="small">
+        First outputs
+        {preview.index > 0 ? ` (shard ${preview.index}; earlier shards are not accepted yet)` : ''}
+      </h3>
+      <div className="rows-preview" data-testid="rows-preview">
+        <TableWrap label="First output rows">
+          <thead>
+            <tr>
+              <th className="num">Row</th>
+              <th>Id</th>
+              <th>Outputs</th>
+            </tr>
+          </thead>
+          <tbody>
+            {preview.rows.map((r, i) => (
+              <tr key={r.row ?? `line-${i}`}>
+                <td className="num">{r.row ?? '—'}</td>
+                <td>{r.id ?? '—'}</td>
+                <td className="output">
+                  {r.error ? <span className="field-error">{r.error}</span> : outputSummary(r.outputs)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </TableWrap>
+      </div>
     </>
   );
 }

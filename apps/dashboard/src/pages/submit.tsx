@@ -1,18 +1,12 @@
-import { useEffect, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
-import { ApiError, isAbort, networkError } from '../api/errors';
-import { sha256Hex, uploadBlob } from '../api/blobs';
+import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
+import { ApiError, networkError } from '../api/errors';
 import { MARKET_PRICES, SUBMIT_RENDER_JOB, type MarketPricesView } from '../api/operations';
 import { PageHeader, useTitle } from '../components/layout';
-import { ErrorNotice, Field, Note, ProgressBar, Section } from '../components/ui';
+import { ErrorNotice, Field, Note, Section } from '../components/ui';
+import { UploadStatus } from '../components/upload-status';
+import { useBlobUpload } from '../hooks/use-blob-upload';
 import { useQuery } from '../hooks/use-query';
-import {
-  estimateRenderCost,
-  formatBytes,
-  formatTokens,
-  parseFrames,
-  parseResolution,
-  shortId,
-} from '../lib/format';
+import { estimateRenderCost, formatTokens, parseFrames, parseResolution } from '../lib/format';
 import {
   EMPTY_RENDER_FORM,
   formFieldOf,
@@ -20,59 +14,60 @@ import {
   type FieldErrors,
   type RenderFormValues,
 } from '../lib/render-form';
-import { navigate } from '../router';
+import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
+import { InferenceForm } from './submit-inference';
 
-type Upload =
-  | { phase: 'idle' }
-  | { phase: 'hashing'; file: File }
-  | { phase: 'uploading'; file: File; sha256: string; sent: number; total: number }
-  | { phase: 'done'; file: File; sha256: string }
-  | { phase: 'error'; file: File; error: ApiError };
+type Kind = 'render' | 'inference';
+
+/** /submit renders a scene; /submit?kind=inference queues a batch of rows for a registered model. */
+export function SubmitPage() {
+  const { search } = useLocation();
+  const kind: Kind = new URLSearchParams(search).get('kind') === 'inference' ? 'inference' : 'render';
+  const tabs = <KindTabs current={kind} />;
+  return kind === 'inference' ? <InferenceForm tabs={tabs} /> : <RenderForm tabs={tabs} />;
+}
+
+function KindTabs({ current }: { current: Kind }) {
+  const tab = (kind: Kind, to: string, label: string) => (
+    <Link
+      to={to}
+      className={current === kind ? 'chip active' : 'chip'}
+      aria-current={current === kind ? 'page' : undefined}
+    >
+      {label}
+    </Link>
+  );
+  return (
+    <nav className="chips tabs" aria-label="Kind of job">
+      {tab('render', '/submit', 'Blender render')}
+      {tab('inference', '/submit?kind=inference', 'Inference batch')}
+    </nav>
+  );
+}
 
 /**
  * Render submission: the .blend is hashed (SHA-256, WebCrypto) and uploaded as soon as it is
  * chosen, with a progress bar; the coordinator then opens the scene when the job is submitted and
  * names the field at fault when something does not fit.
  */
-export function SubmitPage() {
+function RenderForm({ tabs }: { tabs: ReactNode }) {
   useTitle('Submit a render');
-  const { client, apiKey } = useSession();
+  const { client } = useSession();
   const prices = useQuery<{ marketPrices: MarketPricesView }>(MARKET_PRICES);
-  const [upload, setUpload] = useState<Upload>({ phase: 'idle' });
+  const { upload, start } = useBlobUpload();
   const [values, setValues] = useState<RenderFormValues>(EMPTY_RENDER_FORM);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<ApiError | null>(null);
   const [submitting, setSubmitting] = useState(false);
-  const uploadAbort = useRef<AbortController | null>(null);
-
-  useEffect(() => () => uploadAbort.current?.abort(), []);
-
-  const startUpload = async (file: File) => {
-    uploadAbort.current?.abort();
-    const controller = new AbortController();
-    uploadAbort.current = controller;
+  const startUpload = (file: File) => {
     setErrors((e) => ({ ...e, blend: undefined }));
-    setUpload({ phase: 'hashing', file });
-    try {
-      const sha256 = await sha256Hex(file);
-      if (controller.signal.aborted) return;
-      setUpload({ phase: 'uploading', file, sha256, sent: 0, total: file.size });
-      await uploadBlob(file, sha256, {
-        apiKey,
-        signal: controller.signal,
-        onProgress: (sent, total) => setUpload({ phase: 'uploading', file, sha256, sent, total }),
-      });
-      if (!controller.signal.aborted) setUpload({ phase: 'done', file, sha256 });
-    } catch (error) {
-      if (isAbort(error) || controller.signal.aborted) return;
-      setUpload({ phase: 'error', file, error: error instanceof ApiError ? error : networkError(error) });
-    }
+    void start(file);
   };
 
   const onFile = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
-    if (file) void startUpload(file);
+    if (file) startUpload(file);
   };
 
   const set =
@@ -132,6 +127,7 @@ export function SubmitPage() {
         title="Submit a render"
         subtitle="Blender scenes with Cycles, split into chunks of frames across providers."
       />
+      {tabs}
       <form onSubmit={onSubmit} noValidate className="form">
         <Section title="1. Scene" id="scene">
           <Field
@@ -250,39 +246,4 @@ export function SubmitPage() {
       </form>
     </>
   );
-}
-
-function UploadStatus({ upload, onRetry }: { upload: Upload; onRetry: () => void }) {
-  switch (upload.phase) {
-    case 'idle':
-      return null;
-    case 'hashing':
-      return (
-        <p className="upload" role="status">
-          Hashing {upload.file.name} ({formatBytes(upload.file.size)})…
-        </p>
-      );
-    case 'uploading':
-      return (
-        <div className="upload" role="status">
-          <ProgressBar fraction={upload.total ? upload.sent / upload.total : 0} label="Upload progress" />
-          <span className="small">
-            Uploading {upload.file.name}: {formatBytes(upload.sent)} of {formatBytes(upload.total)}
-          </span>
-        </div>
-      );
-    case 'done':
-      return (
-        <p className="upload upload-done" role="status" data-testid="upload-done">
-          ✓ Uploaded {upload.file.name} ({formatBytes(upload.file.size)}, SHA-256{' '}
-          <code title={upload.sha256}>{shortId(upload.sha256, 12)}</code>)
-        </p>
-      );
-    case 'error':
-      return (
-        <button type="button" className="button-secondary" onClick={onRetry}>
-          Retry the upload
-        </button>
-      );
-  }
 }
