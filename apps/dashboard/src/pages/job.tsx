@@ -323,7 +323,7 @@ function RowsPreview({ job }: { job: JobWithTasks }) {
               <tr key={r.row ?? `line-${i}`}>
                 <td className="num">{r.row ?? '—'}</td>
                 <td>{r.id ?? '—'}</td>
-                <td className="output">
+                <td className="output wrap">
                   {r.error ? <span className="field-error">{r.error}</span> : outputSummary(r.outputs)}
                 </td>
               </tr>
