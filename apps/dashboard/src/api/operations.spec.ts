@@ -32,6 +32,8 @@ describe('the GraphQL documents the dashboard sends', () => {
         'SUBMIT_RENDER_JOB',
         'MARKET',
         'PROVIDER',
+        'PROVIDER_WORK',
+        'PROVIDER_EARNINGS',
       ]),
     );
   });
