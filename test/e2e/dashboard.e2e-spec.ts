@@ -9,6 +9,7 @@ import {
   CoordinatorProcess,
   createTestDatabase,
   eventually,
+  gql,
   sleep,
   spawnAgent,
   spawnCoordinator,
@@ -21,7 +22,8 @@ import { openBrowser, screenshots, TestBrowser } from '../support/browser';
  * coordinator serving the built app, two agents rendering in the Blender image (two, so that their
  * results can spot-check each other): an artist signs up, submits a render through the page,
  * watches the frames arrive live, opens one, downloads the archive and cancels another job; someone
- * else cannot see the job. Any console error fails the test. Screenshots of every page at laptop and
+ * else cannot see the job; each provider that rendered is paid on the embedded local chain and its
+ * page shows the payout. Any console error fails the test. Screenshots of every page at laptop and
  * phone widths land in test/artifacts/dashboard/.
  */
 
@@ -81,6 +83,12 @@ describe('the dashboard in a browser', () => {
       TESSERA_MIGRATE_ON_START: 'true',
       TESSERA_LEASE_TTL_SEC: '10',
       TESSERA_HEARTBEAT_SEC: '2',
+      // Prices big enough to see, a small bond, and payouts every 2 s from 0.01 TSR up, on the
+      // embedded local chain: the render's earnings reach the agents' wallets while the test runs.
+      TESSERA_RENDER_PRICE: '0.05',
+      TESSERA_PROVIDER_BOND: '0.01',
+      TESSERA_PAYOUT_MIN: '0.01',
+      TESSERA_PAYOUT_INTERVAL_SEC: '2',
     });
     agents = await Promise.all(
       ['studio-a', 'studio-b'].map((name) => spawnAgent({ coordinatorUrl: coordinator.url, name })),
@@ -131,6 +139,7 @@ describe('the dashboard in a browser', () => {
     await page.goto(url('/'));
     await expect(page.getByRole('heading', { name: 'Market' }).isVisible()).resolves.toBe(true);
     await eventually(async () => (await page.getByText('Providers online (2)').count()) === 1, 30_000, 500);
+    await page.getByText('No work finished in the last hour').waitFor();
     await screenshots(page, 'market');
 
     await page.goto(url('/providers'));
@@ -139,6 +148,8 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('link', { name: 'studio-a' }).click();
     await page.getByRole('heading', { name: 'studio-a' }).waitFor();
     await page.getByText('Checks passed').waitFor();
+    await page.getByText('Idle: no task right now').waitFor();
+    await page.getByText('No payouts yet').waitFor();
     await screenshots(page, 'provider');
 
     // A private page sends a visitor to sign in first.
@@ -270,6 +281,61 @@ describe('the dashboard in a browser', () => {
     await screenshots(page, 'account');
   });
 
+  it("a provider's page shows the payout after the job", async () => {
+    // Each accepted chunk earned its renderer 0.0216 TSR (0.024 less the 10 % fee), the first 0.01
+    // held as its bond; the payout worker sends what is over 0.01. Which agent rendered how many
+    // chunks is the scheduler's choice: take one the API says was paid.
+    const paid = await eventually(
+      async () => {
+        for (const agent of agents) {
+          const { provider } = await gql<{
+            provider: { earnings: { paid: string }; payouts: { state: string }[] };
+          }>(
+            coordinator.url,
+            `query($id: ID!) { provider(id: $id) { earnings { paid } payouts { state } } }`,
+            { id: agent.address },
+          );
+          if (Number(provider.earnings.paid) > 0 && provider.payouts.some((p) => p.state === 'PAID'))
+            return agent;
+        }
+        return undefined;
+      },
+      120_000,
+      1000,
+    );
+    await page.goto(url(`/providers/${paid.address}`));
+    await page.getByRole('heading', { name: paid.name }).waitFor();
+    const payout = page.getByTestId('payout').filter({ hasText: 'paid' }).first();
+    await payout.waitFor();
+    // The local chain has no explorer: the transaction's signature is shown as such.
+    const signature = await payout.getByTestId('payout-signature').getAttribute('title');
+    expect(signature).toMatch(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
+    expect(await payout.locator('a').count()).toBe(0);
+    const paidStat = page
+      .locator('#earnings .stat')
+      .filter({ has: page.locator('.stat-label', { hasText: /^Paid$/ }) });
+    expect(
+      Number((await paidStat.locator('.stat-value').textContent())?.replace(/ TSR$/, '')),
+    ).toBeGreaterThan(0);
+    // Its work: nothing held now the job is done, and the chunks it rendered among its last attempts.
+    await page.getByText('Idle: no task right now').waitFor();
+    expect(
+      await page
+        .getByTestId('recent-attempt')
+        .filter({ hasText: /frames? \d/ })
+        .count(),
+    ).toBeGreaterThan(0);
+    await screenshots(page, 'provider-paid');
+
+    // The market counts the render: 6 frames in 3 chunks, each accepted after its spot-check.
+    await page.getByRole('link', { name: 'Market', exact: true }).click();
+    const render = page.getByTestId('throughput-render');
+    await render.waitFor();
+    expect(await render.textContent()).toContain(`${RENDER_FRAMES} frames in 3 tasks`);
+    expect(await render.textContent()).toMatch(/TSR per frame/);
+    await screenshots(page, 'market-throughput');
+  });
+
   it('cancels a running job from its page', async () => {
     await page.goto(url('/submit'));
     await page.setInputFiles('#render-blend', scenePath);
@@ -279,6 +345,18 @@ describe('the dashboard in a browser', () => {
     await page.getByLabel('Frames per task (optional)').fill('1');
     await page.getByRole('button', { name: 'Submit render' }).click();
     await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/, { timeout: 120_000 });
+    await page.getByRole('heading', { name: 'To be cancelled' }).waitFor();
+    const jobUrl = page.url();
+
+    // Eight slow one-frame tasks for two one-slot agents: each holds one while the job runs, and its
+    // public page says which frame, not whose job.
+    await page.goto(url(`/providers/${agents[0].address}`));
+    const held = page.getByTestId('current-task').first();
+    await held.waitFor();
+    expect(await held.textContent()).toMatch(/frame \d+render(leased|running)/);
+    expect(await page.locator('#current-tasks').textContent()).not.toContain('To be cancelled');
+    await screenshots(page, 'provider-working');
+    await page.goto(jobUrl);
     await page.getByRole('heading', { name: 'To be cancelled' }).waitFor();
 
     await page.getByRole('button', { name: 'Cancel job' }).click();

@@ -20,6 +20,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { JobsService } from './jobs/jobs.service';
 import { LedgerModule } from './ledger/ledger.module';
+import { MarketModule } from './market/market.module';
 import { ChainModule } from './chain/chain.module';
 import { DepositsModule } from './deposits/deposits.module';
 import { PayoutsModule } from './payouts/payouts.module';
@@ -60,6 +61,7 @@ export class AppModule implements NestModule {
         ChainModule,
         DepositsModule,
         PayoutsModule,
+        MarketModule,
         DashboardModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,

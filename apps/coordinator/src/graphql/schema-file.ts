@@ -12,6 +12,7 @@ import { AccountBalanceResolver, JobCostResolver } from '../billing/billing.reso
 import { ChainResolver } from '../chain/chain.resolver';
 import { ChainDepositMemoResolver, DepositsResolver } from '../deposits/deposits.resolver';
 import { ProviderPayoutsResolver } from '../payouts/payouts.resolver';
+import { MarketResolver } from '../market/market.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -31,6 +32,7 @@ export const RESOLVERS = [
   ChainDepositMemoResolver,
   DepositsResolver,
   ProviderPayoutsResolver,
+  MarketResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;

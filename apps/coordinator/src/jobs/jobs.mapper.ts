@@ -3,7 +3,8 @@ import { AttemptDto, JobDto, TaskDto } from './dtos/job.dto';
 import { JobEntity } from './job.entity';
 import { TaskEntity } from './task.entity';
 
-const ITEM_UNITS: Record<string, string> = { render: 'frames', inference: 'rows' };
+/** Each kind's unit of progress; `tasks` for kinds without one. */
+export const ITEM_UNITS: Record<string, string> = { render: 'frames', inference: 'rows' };
 
 /** Progress with an ETA from the pace so far (items per second since the first lease). */
 export function progressOf(job: JobEntity, now = Date.now()): JobDto['progress'] {

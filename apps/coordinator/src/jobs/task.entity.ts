@@ -30,6 +30,8 @@ import { TaskRole, TaskState } from './job-state';
 @Index('task_queue_idx', { synchronize: false })
 @Index('task_queue_image_idx', { synchronize: false })
 @Index('task_queue_cache_key_idx', { synchronize: false })
+// Accepted work by finish time, for the market's recent throughput (market/); created by migration.
+@Index('task_accepted_idx', { synchronize: false })
 export class TaskEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

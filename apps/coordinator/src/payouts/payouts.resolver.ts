@@ -1,26 +1,11 @@
 import { Args, Context, Int, Parent, ResolveField, Resolver } from '@nestjs/graphql';
-import DataLoader from 'dataloader';
 import { Actor } from '../auth/actor';
 import { CurrentActor } from '../auth/current-actor.decorator';
 import { GqlContext } from '../graphql/gql-context';
+import { loaderFor } from '../graphql/request-loaders';
 import { ProviderDto } from '../providers/dtos/provider.dto';
 import { EarningsDto, PayoutDto } from './dtos/payout.dto';
 import { PayoutsService } from './payouts.service';
-
-/** Per-request loaders, kept beside the request's context, so a list of providers costs two queries. */
-const loaders = new WeakMap<object, Map<string, DataLoader<string, unknown>>>();
-
-function loaderFor<V>(
-  context: object,
-  key: string,
-  batch: (ids: readonly string[]) => Promise<V[]>,
-): DataLoader<string, V> {
-  let byKey = loaders.get(context);
-  if (!byKey) loaders.set(context, (byKey = new Map()));
-  let loader = byKey.get(key) as DataLoader<string, V> | undefined;
-  if (!loader) byKey.set(key, (loader = new DataLoader<string, V>(batch)));
-  return loader;
-}
 
 @Resolver(() => ProviderDto)
 export class ProviderPayoutsResolver {

@@ -4,6 +4,30 @@ import type { Capabilities } from '@tessera/protocol';
 import { DataSource, In } from 'typeorm';
 import { ProviderEntity } from './provider.entity';
 
+/** One lease of a task by a provider, with what the public may know of the task. */
+export interface ProviderTaskRow {
+  id: string;
+  taskId: string;
+  providerId: string;
+  kind: string;
+  role: string;
+  /** The attempt's state, or its outcome once the task decided it (see ProviderTaskDto.state). */
+  state: string;
+  /** The task's parameters: read for which items it covers, never passed on. */
+  params: Record<string, unknown>;
+  items: number;
+  leasedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  failureCode: string | null;
+}
+
+const PROVIDER_TASK_COLUMNS = `a.id, a.task_id AS "taskId", a.provider_id AS "providerId", t.kind, t.role,
+  CASE WHEN a.state = 'SUCCEEDED' AND t.current_attempt_id = a.id AND t.state IN ('ACCEPTED', 'VERIFYING')
+       THEN t.state ELSE a.state END AS state,
+  t.params, t.items, a.leased_at AS "leasedAt", a.started_at AS "startedAt", a.finished_at AS "finishedAt",
+  a.failure_code AS "failureCode"`;
+
 export interface ProviderStats {
   providerId: string;
   succeeded: number;
@@ -109,5 +133,30 @@ export class ProvidersRepository {
       failed: Number(r.failed),
       expired: Number(r.expired),
     }));
+  }
+
+  /** The tasks `ids` hold now (leased or running), oldest lease first. */
+  async currentTasks(ids: readonly string[]): Promise<ProviderTaskRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.query(
+      `SELECT ${PROVIDER_TASK_COLUMNS}
+         FROM attempt a JOIN task t ON t.id = a.task_id
+        WHERE a.provider_id = ANY($1::uuid[]) AND a.state IN ('LEASED', 'RUNNING')
+        ORDER BY a.leased_at, a.id`,
+      [ids],
+    );
+  }
+
+  /** The last `limit` attempts of each of `ids` that have ended, newest lease first (attempt_provider_idx). */
+  async recentAttempts(ids: readonly string[], limit: number): Promise<ProviderTaskRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.query(
+      `SELECT x.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL (
+         SELECT ${PROVIDER_TASK_COLUMNS}
+           FROM attempt a JOIN task t ON t.id = a.task_id
+          WHERE a.provider_id = p.id AND a.state NOT IN ('LEASED', 'RUNNING')
+          ORDER BY a.leased_at DESC, a.id DESC LIMIT $2) x`,
+      [ids, limit],
+    );
   }
 }

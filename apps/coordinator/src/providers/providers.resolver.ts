@@ -2,7 +2,9 @@ import { Args, Context, ID, Int, Parent, Query, ResolveField, Resolver } from '@
 import { Actor } from '../auth/actor';
 import { CurrentActor } from '../auth/current-actor.decorator';
 import { GqlContext } from '../graphql/gql-context';
+import { loaderFor } from '../graphql/request-loaders';
 import { ProviderDto, ProviderStatsDto } from './dtos/provider.dto';
+import { ProviderTaskDto } from './dtos/provider-task.dto';
 import { ProvidersService } from './providers.service';
 
 @Resolver(() => ProviderDto)
@@ -26,5 +28,34 @@ export class ProvidersResolver {
   @ResolveField(() => ProviderStatsDto, { description: 'Attempt outcomes over its lifetime.' })
   stats(@Parent() provider: ProviderDto, @Context() context: GqlContext): Promise<ProviderStatsDto> {
     return context.loaders.providerStats.load(provider.id);
+  }
+
+  @ResolveField(() => [ProviderTaskDto], {
+    description:
+      'Tasks it holds now (leased or running), oldest first: kind and items only. Public, so it names no job or customer.',
+  })
+  currentTasks(
+    @CurrentActor() actor: Actor,
+    @Parent() provider: ProviderDto,
+    @Context() context: GqlContext,
+  ): Promise<ProviderTaskDto[]> {
+    return loaderFor(context, 'currentTasks', (ids) => this.providersService.currentTasks(actor, ids)).load(
+      provider.id,
+    );
+  }
+
+  @ResolveField(() => [ProviderTaskDto], {
+    description:
+      'Its last attempts that ended, newest first, with their outcome (1 to 50; default 10). Public, so it names no job or customer.',
+  })
+  recentAttempts(
+    @CurrentActor() actor: Actor,
+    @Parent() provider: ProviderDto,
+    @Context() context: GqlContext,
+    @Args('limit', { type: () => Int, defaultValue: 10 }) limit: number,
+  ): Promise<ProviderTaskDto[]> {
+    return loaderFor(context, `recentAttempts:${limit}`, (ids) =>
+      this.providersService.recentAttempts(actor, ids, limit),
+    ).load(provider.id);
   }
 }

@@ -5,8 +5,13 @@ import { AppError } from '../common/app-error';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { checkRate, reputation } from '@tessera/workloads';
 import { CheckRecordDto, ProviderDto } from './dtos/provider.dto';
+import { ProviderTaskDto } from './dtos/provider-task.dto';
 import { ProviderEntity } from './provider.entity';
-import { ProviderStats, ProvidersRepository } from './providers.repository';
+import { taskItemsOf } from './provider-task';
+import { ProviderStats, ProviderTaskRow, ProvidersRepository } from './providers.repository';
+
+/** Most recent attempts a provider page may ask for at once. */
+export const MAX_RECENT_ATTEMPTS = 50;
 
 @Injectable()
 export class ProvidersService {
@@ -73,6 +78,36 @@ export class ProvidersService {
 
   stats(ids: readonly string[]): Promise<ProviderStats[]> {
     return this.providers.stats(ids);
+  }
+
+  /**
+   * The tasks each of `ids` holds now, for its public page (anyone may read it, as its record): the
+   * kind and items of each, never the job or customer behind it.
+   */
+  async currentTasks(_actor: Actor, ids: readonly string[]): Promise<ProviderTaskDto[][]> {
+    return this.byProvider(ids, await this.providers.currentTasks(ids));
+  }
+
+  /** The last `limit` (1 to 50) attempts each of `ids` finished, with their outcome; public as above. */
+  async recentAttempts(_actor: Actor, ids: readonly string[], limit: number): Promise<ProviderTaskDto[][]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECENT_ATTEMPTS)
+      throw new AppError(
+        'BAD_INPUT',
+        `limit must be from 1 to ${MAX_RECENT_ATTEMPTS}, got ${limit}`,
+        'limit',
+      );
+    return this.byProvider(ids, await this.providers.recentAttempts(ids, limit));
+  }
+
+  private byProvider(ids: readonly string[], rows: ProviderTaskRow[]): ProviderTaskDto[][] {
+    return ids.map((id) =>
+      rows
+        .filter((r) => r.providerId === id)
+        .map(({ params, items, providerId: _p, ...r }) => ({
+          ...r,
+          ...taskItemsOf(r.kind, r.role, params, items),
+        })),
+    );
   }
 
   toDto(p: ProviderEntity): ProviderDto {

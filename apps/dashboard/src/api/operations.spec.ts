@@ -34,6 +34,8 @@ describe('the GraphQL documents the dashboard sends', () => {
         'MODELS',
         'MARKET',
         'PROVIDER',
+        'PROVIDER_WORK',
+        'PROVIDER_EARNINGS',
       ]),
     );
   });

@@ -225,6 +225,45 @@ export interface MarketPricesView {
   inferencePerCpuSecond: number;
 }
 
+/** One job kind's work finished in the market's recent window (marketStats). */
+export interface KindThroughputView {
+  kind: string;
+  itemUnit: string;
+  tasksCompleted: number;
+  itemsDone: number;
+  averageTaskSeconds: number | null;
+  pricedTasks: number;
+  /** Exact decimal token string. */
+  volume: string;
+  medianPricePerItem: number | null;
+  lastPricePerItem: number | null;
+}
+
+export interface MarketStatsView {
+  windowMinutes: number;
+  since: string;
+  currency: string;
+  kinds: KindThroughputView[];
+}
+
+/** A lease of a task by a provider as its public page shows it: kind and items, never whose. */
+export interface ProviderTaskView {
+  id: string;
+  taskId: string;
+  kind: string;
+  /** `work`, or `check`: a spot-check re-executing samples of another provider's result. */
+  role: string;
+  state: string;
+  itemUnit: string;
+  items: number;
+  firstItem: number | null;
+  lastItem: number | null;
+  leasedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  failureCode: string | null;
+}
+
 const JOB_SUMMARY = `
   id name kind state createdAt startedAt finishedAt
   progress { tasksDone tasksTotal fraction itemsDone itemsTotal itemUnit etaSeconds }
@@ -301,10 +340,17 @@ export const MARKET_PRICES = `query MarketPrices {
   marketPrices { currency renderPerMegapixelSample inferencePerCpuSecond }
 }`;
 
-export const MARKET = `query Market {
+export const MARKET = `query Market($windowMinutes: Int!) {
   providers(limit: 1000) { ${PROVIDER_SUMMARY} }
   queueDepth { kind queued running }
   marketPrices { currency renderPerMegapixelSample inferencePerCpuSecond }
+  marketStats(windowMinutes: $windowMinutes) {
+    windowMinutes since currency
+    kinds {
+      kind itemUnit tasksCompleted itemsDone averageTaskSeconds pricedTasks volume
+      medianPricePerItem lastPricePerItem
+    }
+  }
 }`;
 
 export const PROVIDERS = `query Providers { providers(limit: 1000) { ${PROVIDER_SUMMARY} } }`;
@@ -316,6 +362,25 @@ export const PROVIDER = `query Provider($id: ID!) {
     gpus { name vramBytes driverVersion computeCapability }
   }
   providers(limit: 1000) { ${PROVIDER_SUMMARY} }
+}`;
+
+const PROVIDER_TASK = `
+  id taskId kind role state itemUnit items firstItem lastItem leasedAt startedAt finishedAt failureCode`;
+
+/** What a provider is running now and how its last attempts ended (public: kind and items only). */
+export const PROVIDER_WORK = `query ProviderWork($id: ID!) {
+  provider(id: $id) {
+    currentTasks { ${PROVIDER_TASK} }
+    recentAttempts(limit: 10) { ${PROVIDER_TASK} }
+  }
+}`;
+
+/** A provider's earnings and payouts (public, as the transfers are on chain). */
+export const PROVIDER_EARNINGS = `query ProviderEarnings($id: ID!) {
+  provider(id: $id) {
+    earnings { pending inFlight paid fromChecks currency }
+    payouts(limit: 20) { id amount currency state signature explorerUrl createdAt finishedAt }
+  }
 }`;
 
 /** Which fields this coordinator's API has, for sections that depend on newer parts of the API. */
@@ -331,15 +396,6 @@ export const CAPABILITIES = `query Capabilities {
  * and without them. operations.spec.ts validates each once schema.gql has its fields.
  */
 export const UPCOMING = {
-  providerEarnings: {
-    requires: { provider: ['earnings', 'payouts'] },
-    document: `query ProviderEarnings($id: ID!) {
-      provider(id: $id) {
-        earnings { pending inFlight paid currency }
-        payouts(limit: 20) { id amount currency state signature explorerUrl createdAt finishedAt }
-      }
-    }`,
-  },
   deposits: {
     requires: { query: ['deposits'] },
     document: `query Deposits {
@@ -352,6 +408,8 @@ export interface EarningsView {
   pending: string;
   inFlight: string;
   paid: string;
+  /** Earned for re-executing other providers' spot checks; part of the three above. */
+  fromChecks: string;
   currency: string;
 }
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { ProviderSummary } from '../api/operations';
-import { gpuSupply, marketTotals, sortProviders } from './market';
+import type { MarketStatsView, ProviderSummary } from '../api/operations';
+import {
+  formatRate,
+  gpuSupply,
+  marketTotals,
+  sortProviders,
+  tasksFinished,
+  throughputRows,
+  windowLabel,
+} from './market';
 
 const GiB = 2 ** 30;
 
@@ -75,5 +83,73 @@ describe('market', () => {
       provider('up', { online: true, lastSeenAt: '2025-01-01T00:00:00Z' }),
     ]);
     expect(sorted.map((p) => p.id)).toEqual(['up', 'new', 'old']);
+  });
+});
+
+describe('market throughput', () => {
+  const stats: MarketStatsView = {
+    windowMinutes: 60,
+    since: '2026-03-01T11:00:00Z',
+    currency: 'TSR',
+    kinds: [
+      {
+        kind: 'inference',
+        itemUnit: 'rows',
+        tasksCompleted: 2,
+        itemsDone: 128,
+        averageTaskSeconds: 4,
+        pricedTasks: 2,
+        volume: '0.5',
+        medianPricePerItem: 0.002,
+        lastPricePerItem: 0.002,
+      },
+      {
+        kind: 'render',
+        itemUnit: 'frames',
+        tasksCompleted: 3,
+        itemsDone: 6,
+        averageTaskSeconds: 20,
+        pricedTasks: 3,
+        volume: '0.072',
+        medianPricePerItem: 0.012,
+        lastPricePerItem: 0.01,
+      },
+      {
+        kind: 'container',
+        itemUnit: 'tasks',
+        tasksCompleted: 1,
+        itemsDone: 1,
+        averageTaskSeconds: null,
+        pricedTasks: 0,
+        volume: '0',
+        medianPricePerItem: null,
+        lastPricePerItem: null,
+      },
+    ],
+  };
+
+  it('lists the busiest kinds first, with their rate over the window and what was done', () => {
+    expect(throughputRows(stats).map((r) => [r.kind, r.rate, r.done])).toEqual([
+      ['render', '6 frames/h', '6 frames in 3 tasks'],
+      ['inference', '2.1 rows/min', '128 rows in 2 tasks'],
+      ['container', '1 task/h', '1 task'],
+    ]);
+    expect(tasksFinished(stats)).toBe(6);
+    expect(tasksFinished(null)).toBe(0);
+  });
+
+  it('states a rate per minute when there is at least one a minute, per hour below that', () => {
+    expect(formatRate(300, 60, 'frames')).toBe('5 frames/min');
+    expect(formatRate(90, 60, 'frames')).toBe('1.5 frames/min');
+    expect(formatRate(5, 60, 'frames')).toBe('5 frames/h');
+    expect(formatRate(1, 5, 'rows')).toBe('12 rows/h');
+    expect(formatRate(1, 0, 'rows')).toBe('—');
+  });
+
+  it('names the window in words', () => {
+    expect(windowLabel(60)).toBe('the last hour');
+    expect(windowLabel(15)).toBe('the last 15 minutes');
+    expect(windowLabel(180)).toBe('the last 3 hours');
+    expect(windowLabel(1440)).toBe('the last day');
   });
 });

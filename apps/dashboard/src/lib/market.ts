@@ -1,4 +1,5 @@
-import type { ProviderSummary, QueueDepthView } from '../api/operations';
+import type { KindThroughputView, MarketStatsView, ProviderSummary, QueueDepthView } from '../api/operations';
+import { countOf } from './provider-tasks';
 
 export interface GpuSupplyRow {
   model: string;
@@ -68,4 +69,46 @@ export function sortProviders(providers: readonly ProviderSummary[]): ProviderSu
 /** The provider's name or its short address. */
 export function providerLabel(p: { name: string | null; address: string }): string {
   return p.name?.trim() || `${p.address.slice(0, 4)}…${p.address.slice(-4)}`;
+}
+
+/** "the last hour", "the last 15 minutes", "the last 3 hours", "the last day". */
+export function windowLabel(minutes: number): string {
+  if (minutes === 1440) return 'the last day';
+  if (minutes === 60) return 'the last hour';
+  if (minutes % 60 === 0) return `the last ${minutes / 60} hours`;
+  return `the last ${minutes} minutes`;
+}
+
+/** Items a window's work comes to per minute when that is at least one, per hour otherwise: "4.5 frames/min", "12 rows/h". */
+export function formatRate(items: number, windowMinutes: number, unit: string): string {
+  if (!(windowMinutes > 0) || !Number.isFinite(items)) return '—';
+  const perMinute = items / windowMinutes;
+  const [value, per] = perMinute >= 1 ? [perMinute, 'min'] : [perMinute * 60, 'h'];
+  return `${countOf(value >= 10 ? Math.round(value) : Math.round(value * 10) / 10, unit)}/${per}`;
+}
+
+export interface ThroughputRow extends KindThroughputView {
+  /** "4.5 frames/min" over the window. */
+  rate: string;
+  /** "6 frames in 3 tasks". */
+  done: string;
+}
+
+/** The window's work per kind, busiest first (by tasks: kinds count items in different units). */
+export function throughputRows(stats: MarketStatsView): ThroughputRow[] {
+  return [...stats.kinds]
+    .sort((a, b) => b.tasksCompleted - a.tasksCompleted || a.kind.localeCompare(b.kind))
+    .map((k) => ({
+      ...k,
+      rate: formatRate(k.itemsDone, stats.windowMinutes, k.itemUnit),
+      done:
+        k.itemUnit === 'tasks'
+          ? countOf(k.tasksCompleted, 'tasks')
+          : `${countOf(k.itemsDone, k.itemUnit)} in ${countOf(k.tasksCompleted, 'tasks')}`,
+    }));
+}
+
+/** Tasks finished in the window over all kinds. */
+export function tasksFinished(stats: MarketStatsView | null | undefined): number {
+  return (stats?.kinds ?? []).reduce((n, k) => n + k.tasksCompleted, 0);
 }

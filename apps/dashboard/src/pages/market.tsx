@@ -1,21 +1,43 @@
-import { MARKET, type MarketPricesView, type ProviderSummary, type QueueDepthView } from '../api/operations';
+import {
+  MARKET,
+  type MarketPricesView,
+  type MarketStatsView,
+  type ProviderSummary,
+  type QueueDepthView,
+} from '../api/operations';
 import { PageHeader, useTitle } from '../components/layout';
 import { ProvidersTable } from '../components/providers-table';
 import { Empty, ErrorNotice, Loading, Section, Stat, TableWrap } from '../components/ui';
-import { formatTokens } from '../lib/format';
-import { gpuSupply, marketTotals, sortProviders } from '../lib/market';
+import { formatDuration, formatTokens } from '../lib/format';
+import {
+  gpuSupply,
+  marketTotals,
+  sortProviders,
+  tasksFinished,
+  throughputRows,
+  windowLabel,
+} from '../lib/market';
+import { singular } from '../lib/provider-tasks';
 import { useQuery } from '../hooks/use-query';
 
 interface MarketData {
   providers: ProviderSummary[];
   queueDepth: QueueDepthView[];
   marketPrices: MarketPricesView;
+  marketStats: MarketStatsView;
 }
+
+/** The window throughput and recent prices are taken over. */
+const WINDOW_MINUTES = 60;
 
 /** The public market: who is online with what hardware, what is waiting, and what work costs. */
 export function MarketPage() {
   useTitle('Market');
-  const { data, error, loading, reload } = useQuery<MarketData>(MARKET, {}, { pollMs: 10_000 });
+  const { data, error, loading, reload } = useQuery<MarketData>(
+    MARKET,
+    { windowMinutes: WINDOW_MINUTES },
+    { pollMs: 10_000 },
+  );
 
   if (!data) {
     return (
@@ -54,8 +76,15 @@ export function MarketPage() {
         />
         <Stat label="Task slots online" value={totals.slotsOnline} hint={`${totals.coresOnline} CPU cores`} />
         <Stat label="Tasks queued" value={totals.queued} hint={`${totals.running} running`} />
+        <Stat
+          label="Tasks finished"
+          value={tasksFinished(data.marketStats)}
+          hint={`in ${windowLabel(data.marketStats.windowMinutes)}`}
+        />
         <Stat label="Attempts succeeded" value={totals.attemptsSucceeded} hint="all time, all providers" />
       </div>
+
+      <Throughput stats={data.marketStats} />
 
       <div className="columns">
         <Section title="GPU supply" id="gpu-supply">
@@ -142,5 +171,66 @@ export function MarketPage() {
         )}
       </Section>
     </>
+  );
+}
+
+/** Work accepted in the window by kind (after its spot-checks), how fast, and what it cost per item. */
+function Throughput({ stats }: { stats: MarketStatsView }) {
+  const rows = throughputRows(stats);
+  return (
+    <Section title={`Throughput and prices, ${windowLabel(stats.windowMinutes)}`} id="throughput">
+      {rows.length ? (
+        <TableWrap label="Throughput and prices by job kind">
+          <thead>
+            <tr>
+              <th>Kind</th>
+              <th>Done</th>
+              <th className="num">Rate</th>
+              <th className="num">Average task</th>
+              <th className="num">Median price</th>
+              <th className="num">Last price</th>
+              <th className="num">Paid</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.kind} data-testid={`throughput-${row.kind}`}>
+                <td>{row.kind}</td>
+                <td>{row.done}</td>
+                <td className="num">{row.rate}</td>
+                <td className="num">
+                  {row.averageTaskSeconds === null ? '—' : formatDuration(row.averageTaskSeconds * 1000)}
+                </td>
+                <td className="num">
+                  {row.medianPricePerItem === null ? (
+                    <span className="muted">unpriced</span>
+                  ) : (
+                    <>
+                      {formatTokens(row.medianPricePerItem, stats.currency)}{' '}
+                      <span className="muted">per {singular(row.itemUnit)}</span>
+                    </>
+                  )}
+                </td>
+                <td className="num">
+                  {row.lastPricePerItem === null ? (
+                    '—'
+                  ) : (
+                    <>
+                      {formatTokens(row.lastPricePerItem, stats.currency)}{' '}
+                      <span className="muted">per {singular(row.itemUnit)}</span>
+                    </>
+                  )}
+                </td>
+                <td className="num">{formatTokens(row.volume, stats.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </TableWrap>
+      ) : (
+        <Empty title={`No work finished in ${windowLabel(stats.windowMinutes)}`}>
+          Finished tasks count here once accepted (after any spot-check), with the price paid for them.
+        </Empty>
+      )}
+    </Section>
   );
 }

@@ -1,26 +1,28 @@
-import { supports } from '../api/capabilities';
 import {
   PROVIDER,
-  UPCOMING,
+  PROVIDER_EARNINGS,
+  PROVIDER_WORK,
   type EarningsView,
   type PayoutView,
   type ProviderDetail,
   type ProviderSummary,
+  type ProviderTaskView,
 } from '../api/operations';
 import { PageHeader, useTitle } from '../components/layout';
 import { ProvidersTable } from '../components/providers-table';
-import { Badge, Empty, ErrorNotice, Loading, Mono, Note, Section, Stat, TableWrap } from '../components/ui';
-import { useCapabilities } from '../hooks/use-capabilities';
+import { Badge, Empty, ErrorNotice, Loading, Mono, Section, Stat, TableWrap } from '../components/ui';
 import { useQuery } from '../hooks/use-query';
 import {
   formatAgo,
   formatBytes,
   formatDateTime,
+  formatDuration,
   formatPercent,
   formatTokens,
   shortAddress,
 } from '../lib/format';
 import { providerLabel } from '../lib/market';
+import { describeTask, heldFor, ranFor } from '../lib/provider-tasks';
 import { Link } from '../router';
 
 /** A provider (one machine) in public view: hardware, spot-check record, work, and its owner's other machines. */
@@ -138,9 +140,10 @@ export function ProviderPage({ id }: { id: string }) {
             Wallet <Mono title={p.owner}>{shortAddress(p.owner, 6)}</Mono>
             {p.owner === p.address ? ' (the machine’s own address)' : ''} is paid for this machine’s work.
           </p>
-          <Note>Which tasks it is running right now is not published by the API yet.</Note>
         </Section>
       </div>
+
+      <Work providerId={p.id} />
 
       <Section title={`Other machines of this owner (${siblings.length})`} id="siblings">
         {siblings.length ? (
@@ -156,28 +159,108 @@ export function ProviderPage({ id }: { id: string }) {
 }
 
 /**
- * Earnings and payouts, from the payments part of the API: shown once the coordinator has those
- * fields (see UPCOMING.providerEarnings), a plain note before.
+ * What the machine is running now and how its last attempts went. Public, as its record: the API
+ * says the kind of work and which frames or rows, never whose.
  */
+function Work({ providerId }: { providerId: string }) {
+  const { data, error } = useQuery<{
+    provider: { currentTasks: ProviderTaskView[]; recentAttempts: ProviderTaskView[] };
+  }>(PROVIDER_WORK, { id: providerId }, { pollMs: 5_000 });
+  if (!data)
+    return (
+      <Section title="Current tasks" id="current-tasks">
+        {error ? <ErrorNotice error={error} /> : <Loading what="Loading its tasks" />}
+      </Section>
+    );
+  const { currentTasks, recentAttempts } = data.provider;
+  return (
+    <>
+      <Section title={`Current tasks (${currentTasks.length})`} id="current-tasks">
+        {error ? <ErrorNotice error={error} /> : null}
+        {currentTasks.length ? (
+          <TableWrap label="Current tasks">
+            <thead>
+              <tr>
+                <th>Task</th>
+                <th>Kind</th>
+                <th>State</th>
+                <th>Leased</th>
+                <th className="num">Running for</th>
+              </tr>
+            </thead>
+            <tbody>
+              {currentTasks.map((t) => (
+                <tr key={t.id} data-testid="current-task">
+                  <td>{describeTask(t)}</td>
+                  <td>{t.kind}</td>
+                  <td>
+                    <Badge state={t.state} />
+                  </td>
+                  <td>{formatAgo(t.leasedAt)}</td>
+                  <td className="num">{t.startedAt ? formatDuration(heldFor(t)) : 'starting'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </TableWrap>
+        ) : (
+          <Empty title="Idle: no task right now">
+            Tasks appear here while the machine holds them; which customer or job they belong to is never
+            shown.
+          </Empty>
+        )}
+      </Section>
+      <Section title="Recent attempts" id="recent-attempts">
+        {recentAttempts.length ? (
+          <TableWrap label="Recent attempts">
+            <thead>
+              <tr>
+                <th>Finished</th>
+                <th>Task</th>
+                <th>Kind</th>
+                <th>Outcome</th>
+                <th className="num">Ran</th>
+              </tr>
+            </thead>
+            <tbody>
+              {recentAttempts.map((t) => (
+                <tr key={t.id} data-testid="recent-attempt">
+                  <td>{formatAgo(t.finishedAt ?? t.leasedAt)}</td>
+                  <td>{describeTask(t)}</td>
+                  <td>{t.kind}</td>
+                  <td>
+                    <Badge state={t.state} />
+                    {t.failureCode ? <span className="muted"> {t.failureCode}</span> : null}
+                  </td>
+                  <td className="num">{formatDuration(ranFor(t))}</td>
+                </tr>
+              ))}
+            </tbody>
+          </TableWrap>
+        ) : (
+          <Empty title="No finished attempts yet" />
+        )}
+      </Section>
+    </>
+  );
+}
+
+/** Earnings and payouts: what the machine earned, and each transfer to its owner's wallet. */
 function Earnings({ providerId }: { providerId: string }) {
-  const capabilities = useCapabilities();
-  const available = supports(capabilities, UPCOMING.providerEarnings.requires);
   const { data, error } = useQuery<{ provider: { earnings: EarningsView; payouts: PayoutView[] } }>(
-    UPCOMING.providerEarnings.document,
+    PROVIDER_EARNINGS,
     { id: providerId },
-    { skip: !available, pollMs: 30_000 },
+    { pollMs: 10_000 },
   );
   return (
     <Section title="Earnings and payouts" id="earnings">
-      {!available ? (
-        <Note>This coordinator does not report earnings and payouts yet; they appear here once it does.</Note>
-      ) : error ? (
+      {error && !data ? (
         <ErrorNotice error={error} />
       ) : !data ? (
         <Loading what="Loading earnings" />
       ) : (
         <>
-          <div className="stats">
+          {error ? <ErrorNotice error={error} /> : null}
+          <div className="stats" aria-label="Earnings">
             <Stat
               label="Pending"
               value={formatTokens(data.provider.earnings.pending, data.provider.earnings.currency)}
@@ -186,11 +269,17 @@ function Earnings({ providerId }: { providerId: string }) {
             <Stat
               label="In flight"
               value={formatTokens(data.provider.earnings.inFlight, data.provider.earnings.currency)}
+              hint="sent, not final yet"
             />
             <Stat
               label="Paid"
               value={formatTokens(data.provider.earnings.paid, data.provider.earnings.currency)}
               hint="finalized on chain"
+            />
+            <Stat
+              label="From spot-checks"
+              value={formatTokens(data.provider.earnings.fromChecks, data.provider.earnings.currency)}
+              hint="earned re-executing others’ work; part of the above"
             />
           </div>
           {data.provider.payouts.length ? (
@@ -205,21 +294,30 @@ function Earnings({ providerId }: { providerId: string }) {
               </thead>
               <tbody>
                 {data.provider.payouts.map((payout) => (
-                  <tr key={payout.id}>
-                    <td>{formatDateTime(payout.createdAt)}</td>
+                  <tr key={payout.id} data-testid="payout">
+                    <td>{formatDateTime(payout.finishedAt ?? payout.createdAt)}</td>
                     <td className="num">{formatTokens(payout.amount, payout.currency)}</td>
                     <td>
                       <Badge state={payout.state} />
                     </td>
                     <td>
-                      {payout.explorerUrl ? (
-                        <a href={payout.explorerUrl} target="_blank" rel="noreferrer">
-                          {shortAddress(payout.signature ?? '', 8)}
+                      {payout.signature && payout.explorerUrl ? (
+                        <a
+                          href={payout.explorerUrl}
+                          target="_blank"
+                          rel="noreferrer"
+                          title={payout.signature}
+                          data-testid="payout-signature"
+                        >
+                          <Mono>{shortAddress(payout.signature, 8)}</Mono>
                         </a>
                       ) : payout.signature ? (
-                        <Mono title={payout.signature}>{shortAddress(payout.signature, 8)}</Mono>
+                        // The local chain has no explorer: the signature itself, in full on hover.
+                        <span data-testid="payout-signature" title={payout.signature}>
+                          <Mono title={payout.signature}>{shortAddress(payout.signature, 8)}</Mono>
+                        </span>
                       ) : (
-                        '—'
+                        <span className="muted">not signed yet</span>
                       )}
                     </td>
                   </tr>
@@ -227,7 +325,9 @@ function Earnings({ providerId }: { providerId: string }) {
               </tbody>
             </TableWrap>
           ) : (
-            <Empty title="No payouts yet" />
+            <Empty title="No payouts yet">
+              Earnings are sent to the owner’s wallet in batches once they pass the coordinator’s minimum.
+            </Empty>
           )}
         </>
       )}
