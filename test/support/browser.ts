@@ -78,7 +78,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   ] as const) {
     await page.setViewportSize(size);
     // From the top: a full-page shot taken scrolled down draws the sticky top bar mid-page.
-    await page.evaluate("window.scrollTo(0, 0)");
+    await page.evaluate('window.scrollTo(0, 0)');
     // Let layout (and images already fetched) settle at the new width.
     await page.waitForTimeout(150);
     await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
