@@ -101,10 +101,10 @@ export function ApiKeys() {
           <thead>
             <tr>
               <th>Label</th>
-              <th>Key</th>
-              <th>Created</th>
-              <th>Last used</th>
               <th>Status</th>
+              <th>Key</th>
+              <th>Last used</th>
+              <th>Created</th>
               <th>
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -118,13 +118,13 @@ export function ApiKeys() {
                 <tr key={key.id} data-testid="api-key-row" data-status={status}>
                   <td className="wrap">{key.label}</td>
                   <td>
-                    <Mono>{key.prefix}…</Mono>
-                  </td>
-                  <td>{formatDateTime(key.createdAt)}</td>
-                  <td>{key.lastUsedAt ? formatAgo(key.lastUsedAt) : 'never'}</td>
-                  <td>
                     <Badge state={STATUS_TONE[status]} label={status} />
                   </td>
+                  <td>
+                    <Mono>{key.prefix}…</Mono>
+                  </td>
+                  <td>{key.lastUsedAt ? formatAgo(key.lastUsedAt) : 'never'}</td>
+                  <td>{formatDateTime(key.createdAt)}</td>
                   <td>
                     {key.revokedAt ? (
                       <span className="muted">{formatDateTime(key.revokedAt)}</span>

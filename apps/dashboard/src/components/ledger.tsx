@@ -60,8 +60,8 @@ export function LedgerEntries() {
             <tr>
               <th>When</th>
               <th>What</th>
-              <th>Account</th>
               <th className="num">Amount</th>
+              <th>Account</th>
               <th>Job</th>
             </tr>
           </thead>
@@ -80,8 +80,8 @@ export function LedgerEntries() {
                       </>
                     ) : null}
                   </td>
-                  <td>{ledgerAccountLabel(e.account)}</td>
                   <td className={`num amount-${amount.tone}`}>{amount.text}</td>
+                  <td>{ledgerAccountLabel(e.account)}</td>
                   <td>{e.jobId ? <Link to={`/jobs/${e.jobId}`}>{shortId(e.jobId)}</Link> : '—'}</td>
                 </tr>
               );
