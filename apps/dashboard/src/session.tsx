@@ -34,8 +34,8 @@ function storage(): KeyValueStore | null {
 }
 
 /**
- * Who is using the dashboard: the API key from localStorage (a wallet-signature login may come
- * later). Signing in or out in another tab applies here too.
+ * Who is using the dashboard: the API key from localStorage (pasted, or handed out by a wallet
+ * sign-in). Signing in or out in another tab applies here too.
  */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [apiKey, setApiKey] = useState<string | null>(() => loadApiKey(storage()));

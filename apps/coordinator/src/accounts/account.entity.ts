@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A customer: owns jobs, blobs and API keys. */
 @Entity('account')
@@ -8,6 +8,11 @@ export class AccountEntity {
 
   @Column({ type: 'varchar', length: 100 })
   name: string;
+
+  /** The Solana wallet that signs in to this account (base58), if one is linked; one account per wallet. */
+  @Index('account_wallet_uq', { unique: true })
+  @Column({ type: 'varchar', length: 44, nullable: true })
+  wallet: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -15,6 +15,7 @@ export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @Index('api_key_account_idx')
   @Column({ type: 'uuid' })
   accountId: string;
 
@@ -35,6 +36,10 @@ export class ApiKeyEntity {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+
+  /** When the key last authenticated a request, to the minute (written at most once a minute). */
+  @Column({ type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   revokedAt: Date | null;

@@ -3,7 +3,8 @@ import { AppError } from '../common/app-error';
 /** Who is calling: services take this first, whatever the edge (GraphQL, HTTP, gateway, tests). */
 export type Actor =
   | { kind: 'anonymous' }
-  | { kind: 'account'; accountId: string }
+  /** A customer; `apiKeyId` is the key the request came with (absent for internal callers). */
+  | { kind: 'account'; accountId: string; apiKeyId?: string }
   /** A provider agent, authenticated by its signed challenge (gateway) or blob token (HTTP). */
   | { kind: 'provider'; providerId: string };
 

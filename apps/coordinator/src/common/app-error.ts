@@ -8,6 +8,15 @@ export type AppErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'SIGNUP_CLOSED'
+  // accounts: API keys and wallet sign-in
+  | 'API_KEY_NOT_FOUND'
+  | 'TOO_MANY_API_KEYS'
+  | 'LAST_API_KEY'
+  | 'WALLET_CHALLENGE_NOT_FOUND'
+  | 'WALLET_CHALLENGE_MISMATCH'
+  | 'WALLET_CHALLENGE_EXPIRED'
+  | 'WALLET_CHALLENGE_USED'
+  | 'WALLET_SIGNATURE_INVALID'
   // input
   | 'BAD_INPUT'
   // jobs
@@ -74,6 +83,8 @@ export class AppError extends Error {
 export function httpStatusOf(code: AppErrorCode): number {
   switch (code) {
     case 'UNAUTHENTICATED':
+    case 'WALLET_CHALLENGE_EXPIRED':
+    case 'WALLET_SIGNATURE_INVALID':
       return 401;
     case 'FORBIDDEN':
     case 'SIGNUP_CLOSED':
@@ -86,6 +97,7 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'MODEL_NOT_FOUND':
     case 'PAYOUT_NOT_FOUND':
     case 'DEPOSIT_NOT_FOUND':
+    case 'API_KEY_NOT_FOUND':
       return 404;
     case 'JOB_ALREADY_FINISHED':
     case 'JOB_NOT_FINISHED':
@@ -93,6 +105,9 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'IDEMPOTENCY_CONFLICT':
     case 'DEPOSIT_NOT_FINAL':
     case 'DEPOSIT_REPLAYED':
+    case 'TOO_MANY_API_KEYS':
+    case 'LAST_API_KEY':
+    case 'WALLET_CHALLENGE_USED':
       return 409;
     case 'INSUFFICIENT_FUNDS':
       return 402;
@@ -123,6 +138,8 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'DEPOSIT_WRONG_DESTINATION':
     case 'DEPOSIT_AMOUNT_MISMATCH':
     case 'DEPOSIT_NO_MEMO':
+    case 'WALLET_CHALLENGE_NOT_FOUND':
+    case 'WALLET_CHALLENGE_MISMATCH':
       return 400;
   }
 }

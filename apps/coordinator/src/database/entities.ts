@@ -1,5 +1,6 @@
 import { AccountEntity } from '../accounts/account.entity';
 import { ApiKeyEntity } from '../accounts/api-key.entity';
+import { WalletChallengeEntity } from '../accounts/wallet-challenge.entity';
 import { BlobEntity, BlobGrantEntity } from '../blobs/blob.entity';
 import { AttemptEntity } from '../jobs/attempt.entity';
 import { JobProviderFailureEntity } from '../jobs/job-provider-failure.entity';
@@ -15,6 +16,7 @@ import { PAYOUT_ENTITIES } from '../payouts/payout.entities';
 export const ENTITIES = [
   AccountEntity,
   ApiKeyEntity,
+  WalletChallengeEntity,
   ProviderEntity,
   JobEntity,
   TaskEntity,

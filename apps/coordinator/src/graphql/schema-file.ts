@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { AccountsResolver } from '../accounts/accounts.resolver';
+import { ApiKeysResolver } from '../accounts/api-keys.resolver';
+import { WalletSignInResolver } from '../accounts/wallet-sign-in.resolver';
 import { AttemptsResolver, JobsResolver, TasksResolver } from '../jobs/jobs.resolver';
 import { InferenceJobResolver, ModelsResolver } from '../models/models.resolver';
 import { ProvidersResolver } from '../providers/providers.resolver';
@@ -17,6 +19,8 @@ import { MarketResolver } from '../market/market.resolver';
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
   AccountsResolver,
+  ApiKeysResolver,
+  WalletSignInResolver,
   JobsResolver,
   TasksResolver,
   AttemptsResolver,

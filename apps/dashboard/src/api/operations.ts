@@ -169,6 +169,8 @@ export interface BalanceView {
 export interface AccountView {
   id: string;
   name: string;
+  /** The Solana wallet that signs in to the account; null when none is linked. */
+  wallet: string | null;
   createdAt: string;
   balance: BalanceView;
 }
@@ -300,7 +302,7 @@ const PROVIDER_SUMMARY = `
   record { checksPassed checksFailed cleanStreak reputation checkRate banReason }
   stats { succeeded failed expired }`;
 
-export const ME = `query Me { me { id name createdAt balance { available reserved currency } } }`;
+export const ME = `query Me { me { id name wallet createdAt balance { available reserved currency } } }`;
 
 export const CREATE_ACCOUNT = `mutation CreateAccount($name: String!) {
   createAccount(input: { name: $name }) { apiKey account { id name } }
@@ -383,27 +385,6 @@ export const PROVIDER_EARNINGS = `query ProviderEarnings($id: ID!) {
   }
 }`;
 
-/** Which fields this coordinator's API has, for sections that depend on newer parts of the API. */
-export const CAPABILITIES = `query Capabilities {
-  query: __type(name: "Query") { fields { name } }
-  provider: __type(name: "Provider") { fields { name } }
-  account: __type(name: "Account") { fields { name } }
-}`;
-
-/**
- * Documents for parts of the API that are being added (payments): sent only when CAPABILITIES says
- * the coordinator has every field in `requires`, so the dashboard works against coordinators with
- * and without them. operations.spec.ts validates each once schema.gql has its fields.
- */
-export const UPCOMING = {
-  deposits: {
-    requires: { query: ['deposits'] },
-    document: `query Deposits {
-      deposits(limit: 20) { id amount currency wallet signature createdAt explorerUrl }
-    }`,
-  },
-} as const;
-
 export interface EarningsView {
   pending: string;
   inFlight: string;
@@ -433,6 +414,83 @@ export interface DepositView {
   createdAt: string;
   explorerUrl: string | null;
 }
+
+// ── Account: money and keys (the coordinator has these now; no capability check) ──
+
+export const DEPOSITS = `query Deposits {
+  deposits(limit: 20) { id amount currency wallet signature createdAt explorerUrl }
+}`;
+
+export interface LedgerEntryView {
+  id: string;
+  kind: string;
+  /** `available`, or `escrow` of a job. */
+  account: string;
+  /** Signed exact decimal: negative when taken. */
+  amount: string;
+  currency: string;
+  jobId: string | null;
+  taskId: string | null;
+  signature: string | null;
+  memo: string | null;
+  createdAt: string;
+}
+
+export interface LedgerEntryPageView {
+  items: LedgerEntryView[];
+  nextCursor: string | null;
+}
+
+export const LEDGER_ENTRIES = `query LedgerEntries($limit: Int!, $before: String) {
+  ledgerEntries(limit: $limit, before: $before) {
+    items { id kind account amount currency jobId taskId signature memo createdAt }
+    nextCursor
+  }
+}`;
+
+export interface ApiKeyView {
+  id: string;
+  label: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  /** The key this browser is signed in with. */
+  current: boolean;
+}
+
+const API_KEY = `id label prefix createdAt lastUsedAt revokedAt current`;
+
+export const API_KEYS = `query ApiKeys { apiKeys { ${API_KEY} } }`;
+
+export const CREATE_API_KEY = `mutation CreateApiKey($label: String!) {
+  createApiKey(label: $label) { apiKey key { ${API_KEY} } }
+}`;
+
+export const REVOKE_API_KEY = `mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { ${API_KEY} } }`;
+
+export interface WalletChallengeView {
+  wallet: string;
+  message: string;
+  nonce: string;
+  expiresAt: string;
+}
+
+export interface WalletSignInView {
+  apiKey: string;
+  created: boolean;
+  account: { id: string; name: string; wallet: string | null };
+}
+
+export const WALLET_CHALLENGE = `mutation WalletChallenge($wallet: String!) {
+  walletChallenge(wallet: $wallet) { wallet message nonce expiresAt }
+}`;
+
+export const WALLET_SIGN_IN = `mutation WalletSignIn($wallet: String!, $message: String!, $signature: String!) {
+  walletSignIn(wallet: $wallet, message: $message, signature: $signature) {
+    apiKey created account { id name wallet }
+  }
+}`;
 
 /** SubmitRenderJobInput as the form fills it (everything but `blend` optional). */
 export interface SubmitRenderJobInput {

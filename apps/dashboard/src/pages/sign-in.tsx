@@ -4,13 +4,14 @@ import { GraphQLClient } from '../api/graphql-client';
 import { CREATE_ACCOUNT, ME, type AccountView } from '../api/operations';
 import { ErrorNotice, Field, Section } from '../components/ui';
 import { PageHeader, useTitle } from '../components/layout';
+import { WalletSignIn } from '../components/wallet-sign-in';
 import { normalizeApiKey } from '../lib/session-store';
 import { navigate } from '../router';
 import { useSession } from '../session';
 
 /**
- * Sign in with an API key (checked against the coordinator before it is kept), or open an account,
- * whose key is shown once to be saved.
+ * Sign in with an API key (checked against the coordinator before it is kept) or a Solana wallet's
+ * signature, or open an account, whose key is shown once to be saved.
  */
 export function SignInPage({ next }: { next?: string }) {
   useTitle('Sign in');
@@ -84,7 +85,7 @@ export function SignInPage({ next }: { next?: string }) {
         subtitle={
           current
             ? 'You are signed in; a different key replaces the current one.'
-            : 'Your jobs and money are reached with an API key.'
+            : 'Your jobs and money are reached with an API key or a Solana wallet.'
         }
       />
       <div className="columns">
@@ -154,6 +155,7 @@ export function SignInPage({ next }: { next?: string }) {
           )}
         </Section>
       </div>
+      <WalletSignIn onSignedIn={finish} />
     </>
   );
 }

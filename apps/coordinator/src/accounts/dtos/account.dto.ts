@@ -9,6 +9,12 @@ export class AccountDto {
   @Field()
   name: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'The Solana wallet (base58) that signs in to this account; null when none is linked.',
+  })
+  wallet: string | null;
+
   @Field()
   createdAt: Date;
 }

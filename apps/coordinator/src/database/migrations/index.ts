@@ -8,6 +8,7 @@ import { Verification1764600000000 } from './1764600000000-verification';
 import { CheckPay1764900000000 } from './1764900000000-check-pay';
 import { Ledger1764700000000 } from './1764700000000-ledger';
 import { Payments1764850000000 } from './1764850000000-payments';
+import { ApiKeysAndWallets1764950000000 } from './1764950000000-api-keys-and-wallets';
 import { MarketStats1765000000000 } from './1765000000000-market-stats';
 
 /** Every migration, oldest first. */
@@ -22,5 +23,6 @@ export const MIGRATIONS = [
   Ledger1764700000000,
   Payments1764850000000,
   CheckPay1764900000000,
+  ApiKeysAndWallets1764950000000,
   MarketStats1765000000000,
 ];
