@@ -19,6 +19,7 @@ interface Stats {
     tasksCompleted: number;
     itemsDone: number;
     averageTaskSeconds: number | null;
+    busySeconds: number | null;
     pricedTasks: number;
     volume: string;
     medianPricePerItem: number | null;
@@ -27,7 +28,7 @@ interface Stats {
 }
 
 const STATS = `windowMinutes since currency kinds {
-  kind itemUnit tasksCompleted itemsDone averageTaskSeconds pricedTasks volume medianPricePerItem lastPricePerItem }`;
+  kind itemUnit tasksCompleted itemsDone averageTaskSeconds busySeconds pricedTasks volume medianPricePerItem lastPricePerItem }`;
 
 describe('market statistics', () => {
   let env: TestCoordinator;
@@ -112,12 +113,16 @@ describe('market statistics', () => {
         tasksCompleted: 3,
         itemsDone: 12,
         averageTaskSeconds: 30,
+        busySeconds: expect.any(Number),
         pricedTasks: 3,
         volume: '4',
         medianPricePerItem: 0.375,
         lastPricePerItem: 0.25,
       },
     ]);
+    // From the first task's start (30 s before its result) to the last result, seconds later.
+    expect(kinds[0].busySeconds).toBeGreaterThanOrEqual(30);
+    expect(kinds[0].busySeconds).toBeLessThan(90);
   });
 
   it('leaves out work accepted before the window', async () => {

@@ -7,6 +7,8 @@ export interface KindThroughputRow {
   tasksCompleted: number;
   itemsDone: number;
   averageTaskSeconds: number | null;
+  /** From the first of those tasks' start (or the window's start) to the last one's result. */
+  busySeconds: number | null;
 }
 
 /** One accepted task's charge: the price its job's escrow paid for it (base units) and its items. */
@@ -23,20 +25,27 @@ export class MarketRepository {
 
   /** Accepted work tasks since `since`, by kind (task_accepted_idx). */
   async throughput(since: Date): Promise<KindThroughputRow[]> {
-    const rows: { kind: string; tasks: number; items: string; seconds: number | null }[] =
-      await this.db.query(
-        `SELECT t.kind, count(*)::int AS tasks, sum(t.items)::text AS items,
-              avg(extract(epoch FROM a.finished_at - a.started_at))::float8 AS seconds
+    const rows: {
+      kind: string;
+      tasks: number;
+      items: string;
+      seconds: number | null;
+      busy: number | null;
+    }[] = await this.db.query(
+      `SELECT t.kind, count(*)::int AS tasks, sum(t.items)::text AS items,
+              avg(extract(epoch FROM a.finished_at - a.started_at))::float8 AS seconds,
+              extract(epoch FROM max(a.finished_at) - min(greatest(a.started_at, $1)))::float8 AS busy
          FROM task t LEFT JOIN attempt a ON a.id = t.current_attempt_id
         WHERE t.role = 'work' AND t.state = 'ACCEPTED' AND t.finished_at >= $1
         GROUP BY t.kind ORDER BY t.kind`,
-        [since],
-      );
+      [since],
+    );
     return rows.map((r) => ({
       kind: r.kind,
       tasksCompleted: r.tasks,
       itemsDone: Number(r.items),
       averageTaskSeconds: r.seconds,
+      busySeconds: r.busy,
     }));
   }
 

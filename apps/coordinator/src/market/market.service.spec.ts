@@ -15,8 +15,8 @@ describe('MarketService.stats', () => {
   const mocks = {
     market: {
       throughput: jest.fn().mockResolvedValue([
-        { kind: 'render', tasksCompleted: 2, itemsDone: 4, averageTaskSeconds: 12 },
-        { kind: 'container', tasksCompleted: 1, itemsDone: 1, averageTaskSeconds: null },
+        { kind: 'render', tasksCompleted: 2, itemsDone: 4, averageTaskSeconds: 12, busySeconds: 30 },
+        { kind: 'container', tasksCompleted: 1, itemsDone: 1, averageTaskSeconds: null, busySeconds: null },
       ]),
       // Newest first: 0.002 TSR for 2 frames, then 0.006 for 2.
       charges: jest.fn().mockResolvedValue([

@@ -234,6 +234,7 @@ export interface KindThroughputView {
   tasksCompleted: number;
   itemsDone: number;
   averageTaskSeconds: number | null;
+  busySeconds: number | null;
   pricedTasks: number;
   /** Exact decimal token string. */
   volume: string;
@@ -349,7 +350,7 @@ export const MARKET = `query Market($windowMinutes: Int!) {
   marketStats(windowMinutes: $windowMinutes) {
     windowMinutes since currency
     kinds {
-      kind itemUnit tasksCompleted itemsDone averageTaskSeconds pricedTasks volume
+      kind itemUnit tasksCompleted itemsDone averageTaskSeconds busySeconds pricedTasks volume
       medianPricePerItem lastPricePerItem
     }
   }

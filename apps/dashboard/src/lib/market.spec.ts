@@ -98,6 +98,7 @@ describe('market throughput', () => {
         tasksCompleted: 2,
         itemsDone: 128,
         averageTaskSeconds: 4,
+        busySeconds: 60,
         pricedTasks: 2,
         volume: '0.5',
         medianPricePerItem: 0.002,
@@ -109,6 +110,7 @@ describe('market throughput', () => {
         tasksCompleted: 3,
         itemsDone: 6,
         averageTaskSeconds: 20,
+        busySeconds: 30,
         pricedTasks: 3,
         volume: '0.072',
         medianPricePerItem: 0.012,
@@ -120,6 +122,7 @@ describe('market throughput', () => {
         tasksCompleted: 1,
         itemsDone: 1,
         averageTaskSeconds: null,
+        busySeconds: null,
         pricedTasks: 0,
         volume: '0',
         medianPricePerItem: null,
@@ -128,10 +131,10 @@ describe('market throughput', () => {
     ],
   };
 
-  it('lists the busiest kinds first, with their rate over the window and what was done', () => {
+  it('lists the busiest kinds first, with their rate while busy (else over the window) and what was done', () => {
     expect(throughputRows(stats).map((r) => [r.kind, r.rate, r.done])).toEqual([
-      ['render', '6 frames/h', '6 frames in 3 tasks'],
-      ['inference', '2.1 rows/min', '128 rows in 2 tasks'],
+      ['render', '12 frames/min', '6 frames in 3 tasks'],
+      ['inference', '128 rows/min', '128 rows in 2 tasks'],
       ['container', '1 task/h', '1 task'],
     ]);
     expect(tasksFinished(stats)).toBe(6);

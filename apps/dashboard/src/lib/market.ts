@@ -79,16 +79,16 @@ export function windowLabel(minutes: number): string {
   return `the last ${minutes} minutes`;
 }
 
-/** Items a window's work comes to per minute when that is at least one, per hour otherwise: "4.5 frames/min", "12 rows/h". */
-export function formatRate(items: number, windowMinutes: number, unit: string): string {
-  if (!(windowMinutes > 0) || !Number.isFinite(items)) return '—';
-  const perMinute = items / windowMinutes;
+/** Items per minute over `minutes` when that is at least one, per hour otherwise: "4.5 frames/min", "12 rows/h". */
+export function formatRate(items: number, minutes: number, unit: string): string {
+  if (!(minutes > 0) || !Number.isFinite(items)) return '—';
+  const perMinute = items / minutes;
   const [value, per] = perMinute >= 1 ? [perMinute, 'min'] : [perMinute * 60, 'h'];
   return `${countOf(value >= 10 ? Math.round(value) : Math.round(value * 10) / 10, unit)}/${per}`;
 }
 
 export interface ThroughputRow extends KindThroughputView {
-  /** "4.5 frames/min" over the window. */
+  /** "4.5 frames/min" while the market worked (its busy span), else over the window. */
   rate: string;
   /** "6 frames in 3 tasks". */
   done: string;
@@ -100,7 +100,11 @@ export function throughputRows(stats: MarketStatsView): ThroughputRow[] {
     .sort((a, b) => b.tasksCompleted - a.tasksCompleted || a.kind.localeCompare(b.kind))
     .map((k) => ({
       ...k,
-      rate: formatRate(k.itemsDone, stats.windowMinutes, k.itemUnit),
+      rate: formatRate(
+        k.itemsDone,
+        k.busySeconds && k.busySeconds > 0 ? k.busySeconds / 60 : stats.windowMinutes,
+        k.itemUnit,
+      ),
       done:
         k.itemUnit === 'tasks'
           ? countOf(k.tasksCompleted, 'tasks')

@@ -185,7 +185,9 @@ function Throughput({ stats }: { stats: MarketStatsView }) {
             <tr>
               <th>Kind</th>
               <th>Done</th>
-              <th className="num">Rate</th>
+              <th className="num" title="items per minute from the first task’s start to the last result">
+                Rate while busy
+              </th>
               <th className="num">Average task</th>
               <th className="num">Median price</th>
               <th className="num">Last price</th>

@@ -20,6 +20,12 @@ export class KindThroughputDto {
     description: 'Mean seconds from container start to result over those tasks’ accepted attempts.',
   })
   averageTaskSeconds: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Seconds from the first of those tasks' start (or the window's start, if earlier) to the last one's result: the span their items were made in, so itemsDone / busySeconds is the market's rate while it worked.",
+  })
+  busySeconds: number | null;
   @Field(() => Int, { description: 'Of those tasks, how many were charged (priced jobs).' })
   pricedTasks: number;
   @Field({ description: 'What customers paid for them in total, as an exact decimal string.' })
