@@ -262,24 +262,43 @@ describe('inference batches in the dashboard', () => {
     await screenshots(page, 'submit-inference-images');
     for (const l of pickedLines) expect(await blobStatus(l.sha256)).toBe(404);
 
-    // Picking all of them clears the error; the submit uploads them and sends the rows.
+    // Picking all of them clears the error. The third image's upload is cut off (the connection
+    // resets): its line is named, the others are stored, and nothing is queued until a retry.
     await page.setInputFiles('#inference-images', files);
     expect(await imagesError.count()).toBe(0);
     await page.getByLabel('Name (optional)').fill('OCR picked');
+    const cut = url(`/v1/blobs/${pickedLines[2].sha256}`);
+    await page.route(cut, (route) =>
+      route.request().method() === 'PUT' ? route.abort('connectionreset') : route.continue(),
+    );
     await page.getByRole('button', { name: 'Submit batch' }).click();
+    await imagesError.waitFor();
+    expect(await imagesError.textContent()).toBe(
+      `line 3: image "${pickedLines[2].file}" did not upload: NETWORK: cannot reach the coordinator (the upload was interrupted); check your connection and retry`,
+    );
+    expect(await Promise.all(pickedLines.map((l) => blobStatus(l.sha256)))).toEqual(
+      pickedLines.map((_, i) => (i === 2 ? 404 : 200)),
+    );
+    await page.unroute(cut);
+    await page.getByRole('button', { name: 'Retry the images' }).click();
     await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/, { timeout: 60_000 });
     await page.getByRole('heading', { name: 'OCR picked' }).waitFor();
     for (const l of pickedLines) expect(await blobStatus(l.sha256)).toBe(200);
-    // The page asked about each image before sending it; the coordinator answers 404 for one it
-    // lacks, which the browser logs as a failed load: exactly those, and nothing else, are expected.
-    const asked = browser.errors.filter((e) => /Failed to load resource: .* 404 /.test(e));
-    expect(asked).toHaveLength(PICKED);
-    expect(asked).toEqual(
-      expect.arrayContaining(
-        pickedLines.map((l) => expect.stringContaining(`(${url(`/v1/blobs/${l.sha256}`)})`)),
-      ),
-    );
-    browser.errors.splice(0, browser.errors.length, ...browser.errors.filter((e) => !asked.includes(e)));
+
+    // The page asked about each image before sending it (the cut one again on the retry); the
+    // coordinator answers 404 for one it lacks, which the browser logs as a failed load, as it
+    // does the cut connection: exactly those are expected, and nothing else.
+    const failedLoads = (what: string) => browser.errors.filter((e) => e.endsWith(what));
+    const expected = [
+      ...pickedLines.map((l, i) => {
+        const asked = failedLoads(`404 (Not Found) (${url(`/v1/blobs/${l.sha256}`)})`);
+        expect(asked).toHaveLength(i === 2 ? 2 : 1);
+        return asked;
+      }),
+      failedLoads(`net::ERR_CONNECTION_RESET (${cut})`),
+    ].flat();
+    expect(expected).toHaveLength(PICKED + 2);
+    browser.errors.splice(0, browser.errors.length, ...browser.errors.filter((e) => !expected.includes(e)));
 
     const total = rows.length;
     const deadline = Date.now() + 240_000;
