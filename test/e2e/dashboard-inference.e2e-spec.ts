@@ -24,12 +24,17 @@ import { openBrowser, screenshots, TestBrowser } from '../support/browser';
  * the form, a row the model cannot take by the coordinator, each next to the rows field. The batch
  * then runs on two agents (spot-checking each other) while the page counts rows done without a
  * reload; the first outputs show in a preview, each shard says which rows it covers, attempts show
- * their logs, and the downloaded JSONL has one line per row. Any console error fails the test.
+ * their logs, and the downloaded JSONL has one line per row. Then the team does it all from the
+ * browser: picks images, and rows name them by file name (a file left unpicked is named by its line);
+ * the page uploads each image and sends the rows with their SHA-256. Any console error fails the
+ * test.
  * Screenshots land in test/artifacts/dashboard/.
  */
 
 const ROWS = 16;
 const SHARD_ROWS = 8;
+/** Images picked in the browser (never uploaded before the form does it). */
+const PICKED = 6;
 
 describe('inference batches in the dashboard', () => {
   let db: TestDatabase;
@@ -39,12 +44,14 @@ describe('inference batches in the dashboard', () => {
   let page: Page;
   let work: string;
   let lines: TextLine[];
+  let pickedLines: TextLine[];
   let apiKey: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tessera-dashboard-inference-e2e-'));
     chmodSync(work, 0o777);
     lines = generateTextLines(join(work, 'lines'), ROWS, 23);
+    pickedLines = generateTextLines(join(work, 'picked'), PICKED, 41);
     db = await createTestDatabase('dashboard_inference_e2e');
     coordinator = await spawnCoordinator({
       DATABASE_URL: db.url,
@@ -214,5 +221,110 @@ describe('inference batches in the dashboard', () => {
     // PP-OCRv4 reads most of the drawn lines exactly (the inference e2e compares every row).
     const exact = outputs.filter((o, i) => o.outputs?.text === lines[i].text).length;
     expect(exact).toBeGreaterThanOrEqual(ROWS / 2);
+  });
+
+  it('uploads picked images that rows name by file name, naming a row whose file was not picked', async () => {
+    const files = pickedLines.map((l) => join(work, 'picked', l.file));
+    const blobStatus = async (sha256: string) =>
+      (
+        await fetch(url(`/v1/blobs/${sha256}`), {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${apiKey}` },
+        })
+      ).status;
+    for (const l of pickedLines) expect(await blobStatus(l.sha256)).toBe(404);
+    // Rows name the picked images by file name; one names an image uploaded earlier, by its SHA-256.
+    const rows = [
+      ...pickedLines.map((l, i) => ({ id: `picked-${i}`, image: l.file })),
+      { id: 'by-digest', image: lines[0].sha256 },
+    ];
+    const texts = [...pickedLines.map((l) => l.text), lines[0].text];
+
+    await page.goto(url('/submit?kind=inference'));
+    await page.getByTestId('model-details').waitFor();
+    await rowsField().fill(jsonl(rows));
+    // The fourth image was left out of the pick: its line is named next to the images, nothing sent.
+    await page.setInputFiles(
+      '#inference-images',
+      files.filter((_, i) => i !== 3),
+    );
+    expect(await page.getByTestId('images-picked').textContent()).toMatch(
+      new RegExp(`^${PICKED - 1} files picked \\(`),
+    );
+    await page.getByRole('button', { name: 'Submit batch' }).click();
+    const imagesError = page.locator('#inference-images-error');
+    await imagesError.waitFor();
+    expect(await imagesError.textContent()).toBe(
+      `line 4: image "${pickedLines[3].file}" is not among the ${PICKED - 1} picked files`,
+    );
+    expect(await page.locator('#inference-images').getAttribute('aria-invalid')).toBe('true');
+    expect(page.url()).toBe(url('/submit?kind=inference'));
+    await screenshots(page, 'submit-inference-images');
+    for (const l of pickedLines) expect(await blobStatus(l.sha256)).toBe(404);
+
+    // Picking all of them clears the error. The third image's upload is cut off (the connection
+    // resets): its line is named, the others are stored, and nothing is queued until a retry.
+    await page.setInputFiles('#inference-images', files);
+    expect(await imagesError.count()).toBe(0);
+    await page.getByLabel('Name (optional)').fill('OCR picked');
+    const cut = url(`/v1/blobs/${pickedLines[2].sha256}`);
+    await page.route(cut, (route) =>
+      route.request().method() === 'PUT' ? route.abort('connectionreset') : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Submit batch' }).click();
+    await imagesError.waitFor();
+    expect(await imagesError.textContent()).toBe(
+      `line 3: image "${pickedLines[2].file}" did not upload: NETWORK: cannot reach the coordinator (the upload was interrupted); check your connection and retry`,
+    );
+    expect(await Promise.all(pickedLines.map((l) => blobStatus(l.sha256)))).toEqual(
+      pickedLines.map((_, i) => (i === 2 ? 404 : 200)),
+    );
+    await page.unroute(cut);
+    await page.getByRole('button', { name: 'Retry the images' }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    await page.getByRole('heading', { name: 'OCR picked' }).waitFor();
+    for (const l of pickedLines) expect(await blobStatus(l.sha256)).toBe(200);
+
+    // The page asked about each image before sending it (the cut one again on the retry); the
+    // coordinator answers 404 for one it lacks, which the browser logs as a failed load, as it
+    // does the cut connection: exactly those are expected, and nothing else.
+    const failedLoads = (what: string) => browser.errors.filter((e) => e.endsWith(what));
+    const expected = [
+      ...pickedLines.map((l, i) => {
+        const asked = failedLoads(`404 (Not Found) (${url(`/v1/blobs/${l.sha256}`)})`);
+        expect(asked).toHaveLength(i === 2 ? 2 : 1);
+        return asked;
+      }),
+      failedLoads(`net::ERR_CONNECTION_RESET (${cut})`),
+    ].flat();
+    expect(expected).toHaveLength(PICKED + 2);
+    browser.errors.splice(0, browser.errors.length, ...browser.errors.filter((e) => !expected.includes(e)));
+
+    const total = rows.length;
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const done = (await page.getByTestId('rows-done').textContent()) ?? '';
+      if (
+        done.startsWith(`${total} of ${total} rows done`) &&
+        (await page.getByText('completed', { exact: true }).count()) > 0
+      )
+        break;
+      if (Date.now() > deadline) throw new Error(`the batch did not finish: ${done}`);
+      await sleep(200);
+    }
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download rows (.jsonl)' }).click(),
+    ]);
+    const saved = join(work, 'picked-outputs.jsonl');
+    await download.saveAs(saved);
+    const outputs = readFileSync(saved, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { row: number; id: string; outputs?: { text: string } });
+    expect(outputs).toHaveLength(total);
+    expect(outputs.map((o) => [o.row, o.id])).toEqual(rows.map((r, i) => [i, r.id]));
+    const exact = outputs.filter((o, i) => o.outputs?.text === texts[i]).length;
+    expect(exact).toBeGreaterThanOrEqual(total / 2);
   });
 });

@@ -171,7 +171,7 @@ describe('describing a model', () => {
     );
     expect(
       exampleRow({ ...tabular, preprocess: { input: 'x', width: 320, height: 48, channels: 3 } }),
-    ).toMatch(/"image": "<SHA-256 of an uploaded PNG or JPEG>"/);
+    ).toMatch(/"image": "<a picked PNG or JPEG, or the SHA-256 of an uploaded one>"/);
   });
 
   it('estimates the cost as the coordinator does', () => {

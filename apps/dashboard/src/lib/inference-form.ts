@@ -15,7 +15,7 @@ export interface InferenceFormValues {
   device: 'ANY' | 'CPU' | 'GPU';
 }
 
-export type InferenceField = 'name' | 'model' | 'rows' | 'shardRows' | 'maxPrice' | 'device';
+export type InferenceField = 'name' | 'model' | 'rows' | 'images' | 'shardRows' | 'maxPrice' | 'device';
 export type InferenceErrors = Partial<Record<InferenceField, string>>;
 
 export const EMPTY_INFERENCE_FORM: InferenceFormValues = {
@@ -169,7 +169,8 @@ export function rowDims(tensor: TensorView): string {
 
 /** What one row of a batch for this model looks like, as a JSON line. */
 export function exampleRow(model: ModelView): string {
-  if (model.preprocess) return '{"id": "a", "image": "<SHA-256 of an uploaded PNG or JPEG>"}';
+  if (model.preprocess)
+    return '{"id": "a", "image": "<a picked PNG or JPEG, or the SHA-256 of an uploaded one>"}';
   const inputs = model.inputs.map((t) => `"${t.name}": ${exampleTensor(t)}`).join(', ');
   return `{"id": "a", "inputs": {${inputs}}}`;
 }

@@ -1,4 +1,4 @@
-import { useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
+import { useRef, useState, type ChangeEvent, type FormEvent, type ReactNode } from 'react';
 import { ApiError, networkError } from '../api/errors';
 import { sha256Hex, uploadBlob } from '../api/blobs';
 import {
@@ -11,11 +11,14 @@ import {
 } from '../api/operations';
 import { PageHeader, useTitle } from '../components/layout';
 import { Empty, ErrorNotice, Field, Loading, Note, Section, TableWrap } from '../components/ui';
+import { ImagesField } from '../components/images-field';
 import { UploadStatus } from '../components/upload-status';
 import { useBlobUpload } from '../hooks/use-blob-upload';
+import { useImageUploads } from '../hooks/use-image-uploads';
 import { useQuery } from '../hooks/use-query';
 import { formatBytes, formatTokens } from '../lib/format';
 import {
+  describeLines,
   EMPTY_INFERENCE_FORM,
   estimateInferenceCost,
   exampleRow,
@@ -30,6 +33,7 @@ import {
   type InferenceFormValues,
   type RowsSource,
 } from '../lib/inference-form';
+import { failureLines, planRowImages, rewriteRowImages, type PickedImage } from '../lib/inference-images';
 import { navigate } from '../router';
 import { useSession } from '../session';
 
@@ -39,7 +43,9 @@ const REGISTER_COMMAND = 'tessera models register model.onnx --config model.onnx
  * Inference submission: pick a registered model, paste rows (JSONL) or upload a .jsonl file (hashed
  * and uploaded as soon as it is chosen, with a progress bar). Pasted rows are checked for syntax
  * here; the coordinator checks every row against the model and names the lines it cannot take,
- * which appear next to the rows field.
+ * which appear next to the rows field. For an image model, rows may name picked images by file
+ * name: those are hashed and uploaded first, and the rows sent with their SHA-256 (as `tessera infer`
+ * does with local files).
  */
 export function InferenceForm({ tabs }: { tabs: ReactNode }) {
   useTitle('Submit an inference batch');
@@ -47,6 +53,9 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
   const models = useQuery<{ models: ModelView[] }>(MODELS);
   const prices = useQuery<{ marketPrices: MarketPricesView }>(MARKET_PRICES);
   const file = useBlobUpload();
+  const images = useImageUploads();
+  const [picked, setPicked] = useState<File[]>([]);
+  const formRef = useRef<HTMLFormElement>(null);
   const [values, setValues] = useState<InferenceFormValues>(EMPTY_INFERENCE_FORM);
   const [errors, setErrors] = useState<InferenceErrors>({});
   const [formError, setFormError] = useState<ApiError | null>(null);
@@ -60,7 +69,12 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
   const update = (field: keyof InferenceFormValues, value: string) => {
     setValues((v) => ({ ...v, [field]: value }));
     const errorField: InferenceField = field === 'rowsText' || field === 'source' ? 'rows' : field;
-    setErrors((e) => ({ ...e, [errorField]: undefined }));
+    // Picked images are matched by line: new rows make the old image problems moot.
+    setErrors((e) => ({
+      ...e,
+      [errorField]: undefined,
+      ...(field === 'rowsText' ? { images: undefined } : {}),
+    }));
   };
   const set =
     (field: keyof InferenceFormValues) =>
@@ -71,6 +85,43 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
     const chosen = event.target.files?.[0];
     setErrors((e) => ({ ...e, rows: undefined }));
     if (chosen) void file.start(chosen);
+  };
+
+  const onPickImages = (files: File[]) => {
+    setPicked(files);
+    images.reset();
+    setErrors((e) => ({ ...e, images: undefined }));
+  };
+
+  /**
+   * The rows with each picked image they name replaced by its SHA-256, once every such image is
+   * stored; null (with the problems by line next to the images field) when one is missing, too
+   * large, not an image, or failed to upload. Unchanged text when no row names a file.
+   */
+  const sendImages = async (text: string): Promise<string | null> => {
+    const described: PickedImage[] = picked.map((f) => ({
+      name: f.name,
+      path: f.webkitRelativePath || f.name,
+      size: f.size,
+    }));
+    const plan = planRowImages(text, described);
+    if (plan.problems.length) {
+      setErrors((e) => ({ ...e, images: describeLines(plan.problems, plan.more) }));
+      return null;
+    }
+    if (!plan.lines.size) return text;
+    let hashes = new Map<number, string>();
+    if (plan.files.length) {
+      const sent = await images.send(picked, plan.files);
+      if (sent === null) return null;
+      if (Array.isArray(sent)) {
+        const failed = failureLines(sent, plan, described);
+        setErrors((e) => ({ ...e, images: describeLines(failed.problems, failed.more) }));
+        return null;
+      }
+      hashes = sent;
+    }
+    return rewriteRowImages(text, plan, hashes);
   };
 
   const onSubmit = async (event: FormEvent) => {
@@ -84,16 +135,17 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
     if (!input) return;
     setSubmitting(true);
     try {
-      let rows: string;
-      if (values.source === 'paste') {
-        // The coordinator reads rows from a blob, as it does a file's: the pasted text goes up first.
-        const text = values.rowsText.endsWith('\n') ? values.rowsText : `${values.rowsText}\n`;
-        const blob = new Blob([text], { type: 'application/x-ndjson' });
-        rows = await sha256Hex(blob);
-        await uploadBlob(blob, rows, { apiKey });
-      } else {
-        rows = (file.upload as { sha256: string }).sha256;
+      const uploaded = file.upload as { file: File; sha256: string };
+      // Rows to upload; null sends the chosen file as it was uploaded.
+      let text = values.source === 'paste' ? values.rowsText : null;
+      // An image model's rows may name picked images (a chosen file's rows too, once images are picked).
+      if (model?.preprocess && (values.source === 'paste' || picked.length)) {
+        const original = text ?? (await uploaded.file.text());
+        const sent = await sendImages(original);
+        if (sent === null) return;
+        if (sent !== original) text = sent;
       }
+      const rows = text === null ? uploaded.sha256 : await uploadRows(text);
       const data = await client.request<{ submitInferenceBatch: { id: string } }>(SUBMIT_INFERENCE_BATCH, {
         input: { ...input, rows },
       });
@@ -107,6 +159,14 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
     } finally {
       setSubmitting(false);
     }
+  };
+
+  /** The coordinator reads rows from a blob, as it does a file's: pasted or rewritten rows go up first. */
+  const uploadRows = async (text: string): Promise<string> => {
+    const blob = new Blob([text.endsWith('\n') ? text : `${text}\n`], { type: 'application/x-ndjson' });
+    const sha256 = await sha256Hex(blob);
+    await uploadBlob(blob, sha256, { apiKey });
+    return sha256;
   };
 
   const header = (
@@ -172,7 +232,7 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
   return (
     <>
       {header}
-      <form onSubmit={onSubmit} noValidate className="form">
+      <form ref={formRef} onSubmit={onSubmit} noValidate className="form">
         <Section title="1. Model" id="model">
           <Field
             id="inference-model"
@@ -259,10 +319,13 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
             </>
           )}
           {model?.preprocess ? (
-            <Note>
-              This model takes images: each row names a PNG or JPEG you uploaded to <code>/v1/blobs</code> by
-              its SHA-256 (<code>tessera infer</code> uploads local images for you).
-            </Note>
+            <ImagesField
+              picked={picked}
+              onPick={onPickImages}
+              error={errors.images}
+              upload={images.state}
+              onRetry={() => formRef.current?.requestSubmit()}
+            />
           ) : null}
         </Section>
 
@@ -321,7 +384,11 @@ export function InferenceForm({ tabs }: { tabs: ReactNode }) {
             type="submit"
             disabled={submitting || file.upload.phase === 'hashing' || file.upload.phase === 'uploading'}
           >
-            {submitting ? 'Checking the rows…' : 'Submit batch'}
+            {images.state.phase === 'working'
+              ? 'Sending the images…'
+              : submitting
+                ? 'Checking the rows…'
+                : 'Submit batch'}
           </button>
           {submitting ? (
             <span className="muted small">The coordinator checks every row against the model first.</span>
