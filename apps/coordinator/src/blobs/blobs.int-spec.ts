@@ -7,7 +7,15 @@ import { runInNewContext } from 'node:vm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { sha256Hex } from '@tessera/crypto';
 import type { LeaseMessage } from '@tessera/protocol';
-import { createAccount, downloadBlob, eventually, gql, TestAgent, uploadBlob } from '@tessera/testing';
+import {
+  createAccount,
+  downloadBlob,
+  eventually,
+  gql,
+  gqlRaw,
+  TestAgent,
+  uploadBlob,
+} from '@tessera/testing';
 import { DataSource } from 'typeorm';
 import { startTestCoordinator, TestCoordinator } from '../../test/coordinator-harness';
 import { CoordinatorConfig, COORDINATOR_CONFIG } from '../config/config';
@@ -316,6 +324,29 @@ describe('blob HTTP API', () => {
         headers: auth(stranger),
       });
       expect(head.status).toBe(404);
+    });
+
+    it("tells an uploader which of its files it still has to send, without revealing anyone else's", async () => {
+      const PLAN = `query($s: [String!]!) { blobUploadPlan(sha256: $s) { missing maxBytes } }`;
+      const unknown = sha256Hex('never uploaded');
+      const plan = (key: string, s: string[]) =>
+        gql<{ blobUploadPlan: { missing: string[]; maxBytes: number } }>(env.url, PLAN, { s }, key);
+      expect(await plan(owner, [unknown, sha256, unknown])).toEqual({
+        blobUploadPlan: { missing: [unknown], maxBytes: MIB },
+      });
+      // The stranger's answer for the owner's blob is the same as for one nobody uploaded.
+      expect((await plan(stranger, [sha256, unknown])).blobUploadPlan.missing).toEqual([sha256, unknown]);
+      const refused = async (key: string | undefined, s: unknown) =>
+        (await gqlRaw(env.url, PLAN, { s }, key)).errors?.map((e) => e.extensions?.code);
+      expect(await refused(owner, [])).toEqual(['BAD_INPUT']);
+      expect(await refused(owner, [sha256.toUpperCase()])).toEqual(['BAD_INPUT']);
+      expect(
+        await refused(
+          owner,
+          Array.from({ length: 1001 }, () => unknown),
+        ),
+      ).toEqual(['BAD_INPUT']);
+      expect(await refused(undefined, [unknown])).toEqual(['UNAUTHENTICATED']);
     });
 
     it('lets an agent read the inputs of a task it holds, and nothing else', async () => {

@@ -3,6 +3,7 @@ import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { BLOB_STORE } from './blob-store';
 import { BlobsController } from './blobs.controller';
 import { BlobsRepository } from './blobs.repository';
+import { BlobsResolver } from './blobs.resolver';
 import { BlobsService } from './blobs.service';
 import { LocalBlobStore } from './local-blob-store';
 
@@ -16,6 +17,7 @@ import { LocalBlobStore } from './local-blob-store';
     },
     BlobsRepository,
     BlobsService,
+    BlobsResolver,
   ],
   exports: [BlobsService, BlobsRepository, BLOB_STORE],
 })

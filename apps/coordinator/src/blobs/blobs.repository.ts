@@ -42,6 +42,17 @@ export class BlobsRepository {
     return rows[0] ? Object.assign(new BlobEntity(), { sha256, size: Number(rows[0].size) }) : undefined;
   }
 
+  /** Of `sha256s`, those this account may read (uploaded by it, or outputs of its jobs). */
+  async grantedAmong(sha256s: readonly string[], accountId: string): Promise<Set<string>> {
+    if (sha256s.length === 0) return new Set();
+    const rows: { sha256: string }[] = await this.db.query(
+      `SELECT b.sha256 FROM blob b JOIN blob_grant g ON g.sha256 = b.sha256
+        WHERE b.sha256 = ANY($1::char(64)[]) AND g.account_id = $2`,
+      [sha256s, accountId],
+    );
+    return new Set(rows.map((r) => r.sha256.trim()));
+  }
+
   /** Whether the provider holds a live lease on a task that reads this blob. */
   async isInputOfLiveLease(sha256: string, providerId: string): Promise<boolean> {
     const rows: unknown[] = await this.db.query(

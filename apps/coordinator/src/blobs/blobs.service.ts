@@ -7,6 +7,9 @@ import { COORDINATOR_CONFIG, CoordinatorConfig } from '../config/config';
 import { BLOB_STORE, BlobStore, BlobWriteError, StoredBlob } from './blob-store';
 import { BlobsRepository } from './blobs.repository';
 
+/** How many digests one uploadPlan may ask about. */
+export const MAX_PLANNED_BLOBS = 1000;
+
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
@@ -119,6 +122,34 @@ export class BlobsService {
     if (size === undefined || !stream)
       throw new AppError('BLOB_NOT_FOUND', `no blob ${sha256} is available to you`);
     return { size, stream };
+  }
+
+  /**
+   * What an upload must still send: of `sha256s` (1 to 1000 digests), those this account cannot use
+   * yet, in the order asked, and the size limit per blob. Like downloads, another account's blob
+   * counts as missing, so digests cannot be probed.
+   */
+  async uploadPlan(
+    actor: Actor,
+    sha256s: readonly string[],
+  ): Promise<{ missing: string[]; maxBytes: number }> {
+    if (actor.kind !== 'account') throw new AppError('UNAUTHENTICATED', 'uploads need an API key');
+    if (sha256s.length < 1 || sha256s.length > MAX_PLANNED_BLOBS) {
+      throw new AppError(
+        'BAD_INPUT',
+        `ask about 1 to ${MAX_PLANNED_BLOBS} blobs at a time, got ${sha256s.length}`,
+        'sha256',
+      );
+    }
+    const bad = sha256s.findIndex((s) => !SHA256_HEX.test(s));
+    if (bad >= 0) {
+      throw new AppError('BAD_INPUT', `sha256[${bad}] is not a lowercase hex SHA-256 digest`, 'sha256');
+    }
+    const granted = await this.blobs.grantedAmong([...new Set(sha256s)], actor.accountId);
+    return {
+      missing: [...new Set(sha256s)].filter((s) => !granted.has(s)),
+      maxBytes: this.config.blobs.maxBytes,
+    };
   }
 
   /** Sizes of the given blobs that this account may read (for validating job inputs). */

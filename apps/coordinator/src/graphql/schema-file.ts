@@ -15,6 +15,7 @@ import { ChainResolver } from '../chain/chain.resolver';
 import { ChainDepositMemoResolver, DepositsResolver } from '../deposits/deposits.resolver';
 import { ProviderPayoutsResolver } from '../payouts/payouts.resolver';
 import { MarketResolver } from '../market/market.resolver';
+import { BlobsResolver } from '../blobs/blobs.resolver';
 
 /** Every resolver of the public API; schema.gql is generated from these. */
 export const RESOLVERS = [
@@ -37,6 +38,7 @@ export const RESOLVERS = [
   DepositsResolver,
   ProviderPayoutsResolver,
   MarketResolver,
+  BlobsResolver,
 ];
 
 const HEADER = `# Tessera coordinator GraphQL API. Generated from the code-first resolvers by \`npm run schema\`;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from './errors';
-import { blobExists, fetchBlob, sha256Hex, uploadBlob, type XhrLike } from './blobs';
+import { fetchBlob, sha256Hex, uploadBlob, type XhrLike } from './blobs';
 
 /** An XMLHttpRequest stand-in the test drives: progress events, then an answer. */
 class FakeXhr implements XhrLike {
@@ -139,34 +139,6 @@ describe('fetchBlob', () => {
     await expect(fetchBlob('/v1/blobs/abc', 'tsk_k', { fetch })).rejects.toMatchObject({
       code: 'BLOB_NOT_FOUND',
       message: 'BLOB_NOT_FOUND: no blob abc is available to you',
-    });
-  });
-});
-
-describe('blobExists', () => {
-  it('asks with HEAD and the API key: 200 is stored, 404 is not', async () => {
-    const fetch = vi.fn(async (_url: unknown, init?: RequestInit) =>
-      init?.method === 'HEAD' ? new Response(null, { status: 200 }) : new Response(null, { status: 405 }),
-    );
-    await expect(blobExists('ab'.repeat(32), 'tsk_k', { fetch })).resolves.toBe(true);
-    expect(fetch).toHaveBeenCalledWith(
-      `/v1/blobs/${'ab'.repeat(32)}`,
-      expect.objectContaining({ method: 'HEAD', headers: { authorization: 'Bearer tsk_k' } }),
-    );
-    const missing = vi.fn(async () => new Response(null, { status: 404 }));
-    await expect(blobExists('ab'.repeat(32), 'tsk_k', { fetch: missing })).resolves.toBe(false);
-  });
-
-  it('reports a refused key or a lost connection instead of guessing', async () => {
-    const refused = vi.fn(async () => new Response(null, { status: 401, statusText: 'Unauthorized' }));
-    await expect(blobExists('ab'.repeat(32), 'tsk_bad', { fetch: refused })).rejects.toMatchObject({
-      code: 'UNAUTHENTICATED',
-    });
-    const offline = vi.fn(async () => {
-      throw new TypeError('Failed to fetch');
-    });
-    await expect(blobExists('ab'.repeat(32), null, { fetch: offline })).rejects.toMatchObject({
-      code: 'NETWORK',
     });
   });
 });

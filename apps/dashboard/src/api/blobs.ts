@@ -75,34 +75,6 @@ export function uploadBlob(file: Blob, sha256: string, opts: UploadOptions): Pro
 }
 
 /**
- * True when the account can already read the blob (HEAD 200), so sending it again is pointless;
- * false when the coordinator answers 404 (unknown, or not this account's: they look the same).
- * The browser lists that 404 in its console as a failed load; nothing is wrong.
- */
-export async function blobExists(
-  sha256: string,
-  apiKey: string | null,
-  opts: { signal?: AbortSignal; fetch?: typeof fetch; baseUrl?: string } = {},
-): Promise<boolean> {
-  const doFetch = opts.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  let res: Response;
-  try {
-    res = await doFetch(`${opts.baseUrl ?? ''}/v1/blobs/${sha256}`, {
-      method: 'HEAD',
-      headers: authorization(apiKey),
-      signal: opts.signal,
-    });
-  } catch (error) {
-    if (isAbort(error)) throw error;
-    throw networkError(error);
-  }
-  if (res.status === 200) return true;
-  if (res.status === 404) return false;
-  // A HEAD answer has no body to read a code from: name the status.
-  throw errorFromResponse(res.status, res.statusText, '');
-}
-
-/**
  * Downloads an API path (`/v1/blobs/<sha256>`, a job's archive) with the API key. Blob downloads
  * need the `Authorization` header, so an <img src> or a plain link cannot fetch them: pages show
  * and save what this returns through object URLs.

@@ -536,3 +536,8 @@ export interface SubmitInferenceBatchInput {
   maxPrice?: string;
   device?: 'ANY' | 'CPU' | 'GPU';
 }
+
+/** Which of these blobs the signed-in account still has to upload, and the per-blob size limit. */
+export const BLOB_UPLOAD_PLAN = `query BlobUploadPlan($sha256: [String!]!) {
+  blobUploadPlan(sha256: $sha256) { missing maxBytes }
+}`;

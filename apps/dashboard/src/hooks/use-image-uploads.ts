@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, isAbort, networkError } from '../api/errors';
-import { blobExists, sha256Hex, uploadBlob } from '../api/blobs';
+import { sha256Hex, uploadBlob } from '../api/blobs';
+import { BLOB_UPLOAD_PLAN } from '../api/operations';
 import { looksLikeImage, showHead, type ImageFailure, type ImagesProgress } from '../lib/inference-images';
 import { createLimiter } from '../lib/limiter';
 import { useSession } from '../session';
@@ -14,10 +15,14 @@ export type ImagesUpload =
 /** Images are many and small: a few transfers in flight keep the connection busy (as the CLI does). */
 const CONCURRENCY = 4;
 
+/** Digests per blobUploadPlan request (the coordinator's limit). */
+const PLAN_BATCH = 1000;
+
 /**
  * The picked images a batch names, made blobs: each read once to check it is a PNG or JPEG and
- * hash it (WebCrypto), then each distinct content asked about (HEAD) and uploaded only if the
- * coordinator lacks it, with one progress over all of them. Digests and what is known to be stored
+ * hash it (WebCrypto), then the coordinator asked which contents it lacks (blobUploadPlan: one
+ * request per thousand, and no failed request in the console per missing file, as HEAD would log),
+ * and each of those uploaded once, with one progress over all of them. Digests and what is known to be stored
  * are remembered, so a retry sends only what failed. A new call, or leaving the page, aborts the one
  * before.
  */
@@ -34,7 +39,7 @@ export function useImageUploads(): {
   ) => Promise<Map<number, string> | ImageFailure[] | null>;
   reset: () => void;
 } {
-  const { apiKey } = useSession();
+  const { apiKey, client } = useSession();
   const [state, setState] = useState<ImagesUpload>({ phase: 'idle' });
   const current = useRef<AbortController | null>(null);
   const digests = useRef(new WeakMap<File, string>());
@@ -108,19 +113,28 @@ export function useImageUploads(): {
         const apiError = error instanceof ApiError ? error : networkError(error);
         failures.push({ file, message: `${what}: ${apiError.message}` });
       };
-      await Promise.all(
-        [...byHash].map(([sha256, i]) =>
-          limit(async () => {
-            if (signal.aborted || stored.current.has(sha256)) return;
-            try {
-              if (await blobExists(sha256, apiKey, { signal })) stored.current.add(sha256);
-              else missing.push([sha256, i]);
-            } catch (error) {
-              if (!isAbort(error)) fail(i, 'could not be checked', error);
-            }
-          }),
-        ),
-      );
+      const unknown = [...byHash].filter(([sha256]) => !stored.current.has(sha256));
+      try {
+        for (let at = 0; at < unknown.length; at += PLAN_BATCH) {
+          const batch = unknown.slice(at, at + PLAN_BATCH);
+          const { blobUploadPlan } = await client.request<{ blobUploadPlan: { missing: string[] } }>(
+            BLOB_UPLOAD_PLAN,
+            { sha256: batch.map(([sha256]) => sha256) },
+            signal,
+          );
+          const lacking = new Set(blobUploadPlan.missing);
+          for (const [sha256, i] of batch) {
+            if (lacking.has(sha256)) missing.push([sha256, i]);
+            else stored.current.add(sha256);
+          }
+        }
+      } catch (error) {
+        if (!isAbort(error)) for (const [, i] of unknown) fail(i, 'could not be checked', error);
+      }
+      if (failures.length) {
+        setState({ phase: 'error', failures, retryable: true });
+        return failures;
+      }
       if (signal.aborted) return null;
 
       // 3. Upload what the coordinator lacks, with one bar over all the bytes to send.
@@ -165,7 +179,7 @@ export function useImageUploads(): {
       setState({ phase: 'done', images: total, uploaded: missing.length, bytes: progress.bytes });
       return hashes;
     },
-    [apiKey],
+    [apiKey, client],
   );
 
   const reset = useCallback(() => {
