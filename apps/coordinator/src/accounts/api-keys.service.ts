@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Actor, requireAccount } from '../auth/actor';
 import { AppError } from '../common/app-error';
+import { EVENT_BUS, EventBus } from '../events/event-bus';
 import { ApiKeyEntity } from './api-key.entity';
 import { generateApiKey } from './api-key-secret';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -14,7 +15,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A customer's own API keys: list, make, revoke. Every call is limited to the caller's account. */
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly keys: ApiKeysRepository) {}
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
+  ) {}
 
   async list(actor: Actor): Promise<ApiKeyDto[]> {
     const accountId = requireAccount(actor);
@@ -54,6 +58,8 @@ export class ApiKeysService {
       }
       throw new AppError('API_KEY_NOT_FOUND', `no API key ${id} in your account`, 'id');
     }
+    // Requests look the key up each time; live subscriptions opened with it end too, on any replica.
+    this.events.publish({ type: 'apikey.revoked', accountId, apiKeyId: result.key.id });
     return toDto(result.key, actor);
   }
 }

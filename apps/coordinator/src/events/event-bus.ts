@@ -1,6 +1,7 @@
 /**
  * Events that cross replicas: a job or task changed (subscriptions), an attempt must be cancelled on
- * whichever replica holds the agent's socket, new work was queued (wake agents waiting to claim).
+ * whichever replica holds the agent's socket, new work was queued (wake agents waiting to claim),
+ * an API key was revoked (end the subscriptions it opened, wherever they are).
  * The in-process bus serves a single coordinator; a Redis-backed bus implements the same interface
  * for several replicas.
  */
@@ -12,7 +13,9 @@ export type CoordinatorEvent =
   /** A spot-check sampled items of the provider's attempt: ask its agent to prove them. */
   | { type: 'proof.request'; providerId: string; attemptId: string; items: number[]; deadline: string }
   /** Failed spot-checks banned the provider: close its socket. */
-  | { type: 'provider.banned'; providerId: string; reason: string };
+  | { type: 'provider.banned'; providerId: string; reason: string }
+  /** A customer revoked an API key: end the subscriptions opened with it. */
+  | { type: 'apikey.revoked'; accountId: string; apiKeyId: string };
 
 export type EventHandler = (event: CoordinatorEvent) => void;
 

@@ -92,3 +92,35 @@ export function prepend<T>(first: T, source: AsyncIterableIterator<T>): AsyncIte
     },
   };
 }
+
+/** `source` up to and including the first value `last` matches; then it ends, closing `source`. */
+export function endAfter<T>(
+  source: AsyncIterableIterator<T>,
+  last: (value: T) => boolean,
+): AsyncIterableIterator<T> {
+  let ended = false;
+  return {
+    async next() {
+      if (ended) return { value: undefined, done: true };
+      const item = await source.next();
+      if (!item.done && last(item.value)) {
+        ended = true;
+        await source.return?.();
+      }
+      return item;
+    },
+    async return() {
+      ended = true;
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(error?: unknown) {
+      ended = true;
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -380,6 +380,37 @@ describe('jobs over GraphQL', () => {
       expect(events.events).toEqual([]);
     });
 
+    it('ends a subscription with UNAUTHENTICATED when its API key is revoked, and leaves the others open', async () => {
+      const id = await submitOk(alice);
+      const second = await gql<{ createApiKey: { apiKey: string; key: { id: string } } }>(
+        env.url,
+        `mutation { createApiKey(label: "watcher") { apiKey key { id } } }`,
+        {},
+        alice,
+      );
+      const watched = new SubscriptionRecorder<JobEvent>(subscribe(second.createApiKey.apiKey), JOB_EVENTS, {
+        id,
+      });
+      const other = new SubscriptionRecorder<JobEvent>(subscribe(alice), JOB_EVENTS, { id });
+      await watched.waitFor(() => true);
+      await other.waitFor(() => true);
+
+      await gql(
+        env.url,
+        `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+        { id: second.createApiKey.key.id },
+        alice,
+      );
+
+      const errors = (await watched.failure()) as { message: string; extensions?: { code?: string } }[];
+      expect(errors.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+      expect(errors[0].message).toMatch(/revoked/);
+      // The subscription of the key still live goes on: it sees the cancellation.
+      await gql(env.url, `mutation($id: ID!) { cancelJob(id: $id) { id } }`, { id }, alice);
+      await other.waitFor((e) => e.jobEvents.job.state === 'CANCELLED');
+      expect(other.error).toBeUndefined();
+    });
+
     it('refuses a subscription with a bad API key (socket closed 4403)', async () => {
       const id = await submitOk(alice);
       const events = new SubscriptionRecorder<JobEvent>(subscribe('tsk_not-a-real-key-000'), JOB_EVENTS, {

@@ -12,8 +12,9 @@ import {
 } from '@nestjs/graphql';
 import { Actor, requireAccount } from '../auth/actor';
 import { CurrentActor } from '../auth/current-actor.decorator';
+import { AppError } from '../common/app-error';
 import { CoordinatorEvent, EVENT_BUS, EventBus } from '../events/event-bus';
-import { eventStream, mapAsync, prepend } from '../events/event-stream';
+import { endAfter, eventStream, mapAsync, prepend } from '../events/event-stream';
 import { GqlContext } from '../graphql/gql-context';
 import { AttemptDto, JobDto, JobEventDto, ProviderRefDto, QueueDepthDto, TaskDto } from './dtos/job.dto';
 import { JobsArgs } from './dtos/jobs.args';
@@ -22,6 +23,7 @@ import { toAttemptDto, toJobDto, toTaskDto } from './jobs.mapper';
 import { JobsService } from './jobs.service';
 
 type JobChange = Extract<CoordinatorEvent, { type: 'job.updated' | 'task.updated' }>;
+type KeyRevoked = Extract<CoordinatorEvent, { type: 'apikey.revoked' }>;
 
 @Resolver(() => JobDto)
 export class JobsResolver {
@@ -91,24 +93,37 @@ export class JobsResolver {
     const accountId = requireAccount(actor);
     // Check ownership before subscribing, so a foreign job id fails loudly instead of staying silent.
     await this.jobsService.get(actor, jobId);
+    const apiKeyId = actor.kind === 'account' ? actor.apiKeyId : undefined;
     const changes = eventStream(
       this.events,
-      (e): e is JobChange =>
-        (e.type === 'job.updated' || e.type === 'task.updated') &&
-        e.jobId === jobId &&
-        e.accountId === accountId,
+      (e): e is JobChange | KeyRevoked =>
+        ((e.type === 'job.updated' || e.type === 'task.updated') &&
+          e.jobId === jobId &&
+          e.accountId === accountId) ||
+        (e.type === 'apikey.revoked' && apiKeyId !== undefined && e.apiKeyId === apiKeyId),
     );
-    // Each event only names what changed; read the current state so a late or dropped event loses nothing.
+    // Each event only names what changed; read the current state so a late or dropped event loses
+    // nothing. A revoked key ends the subscription with UNAUTHENTICATED, as its next request would.
     return mapAsync(
-      prepend({ type: 'job.updated', jobId, accountId } as JobChange, changes),
+      endAfter(
+        prepend<JobChange | KeyRevoked>({ type: 'job.updated', jobId, accountId }, changes),
+        (e) => e.type === 'apikey.revoked',
+      ),
       async (event) => ({
-        jobEvents: {
-          job: toJobDto(await this.jobsService.get(actor, jobId)),
-          task:
-            event.type === 'task.updated'
-              ? toTaskDto(await this.jobsService.task(actor, event.taskId))
-              : null,
-        },
+        jobEvents:
+          event.type === 'apikey.revoked'
+            ? // graphql-js reports an Error in place of a value as that field's error.
+              (new AppError(
+                'UNAUTHENTICATED',
+                'the API key this subscription was opened with was revoked; sign in again',
+              ) as unknown as JobEventDto)
+            : {
+                job: toJobDto(await this.jobsService.get(actor, jobId)),
+                task:
+                  event.type === 'task.updated'
+                    ? toTaskDto(await this.jobsService.task(actor, event.taskId))
+                    : null,
+              },
       }),
     );
   }
