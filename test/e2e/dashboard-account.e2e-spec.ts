@@ -119,8 +119,10 @@ describe('the dashboard account pages in a browser', () => {
     expect(await walletKey.count()).toBe(1);
     expect(await walletKey.getAttribute('data-status')).toBe('in use');
     expect(await walletKey.textContent()).toContain('wallet sign-in');
-    // The only live key cannot be revoked.
-    expect(await walletKey.getByRole('button', { name: /Revoke/ }).isDisabled()).toBe(true);
+    // The sign-in's key lasts until signing out; even as the only key it may be revoked, since the
+    // wallet signs in again.
+    expect(await walletKey.textContent()).toContain('ends when you sign out');
+    expect(await walletKey.getByRole('button', { name: /Revoke/ }).isDisabled()).toBe(false);
     await screenshots(page, 'account-wallet');
   });
 
@@ -146,7 +148,8 @@ describe('the dashboard account pages in a browser', () => {
     await openAccountPage(shortName);
     await keyRow('render script').waitFor();
     expect(await keyRow('render script').getAttribute('data-status')).toBe('in use');
-    expect(await keyRow('wallet sign-in').getAttribute('data-status')).toBe('live');
+    // Signing out ended the wallet sign-in's key; the key made for scripts lives on.
+    expect(await keyRow('wallet sign-in').getAttribute('data-status')).toBe('revoked');
   });
 
   it('revokes the key after a confirmation; signing in with it then fails readably', async () => {

@@ -11,6 +11,7 @@ import {
 import type { Client } from 'graphql-ws';
 import { GraphQLClient } from './api/graphql-client';
 import { createLiveClient } from './api/live';
+import { SIGN_OUT } from './api/operations';
 import { clearApiKey, loadApiKey, saveApiKey, STORAGE_KEY, type KeyValueStore } from './lib/session-store';
 
 export interface Session {
@@ -20,7 +21,11 @@ export interface Session {
   /** The graphql-ws client for live updates; only while signed in. */
   live(): Client;
   signIn(apiKey: string): void;
-  signOut(): void;
+  /**
+   * Forgets the key in this browser, after asking the coordinator to end it if a sign-in handed it
+   * out; `keyRevoked` skips the request for a key already revoked.
+   */
+  signOut(opts?: { keyRevoked?: boolean }): Promise<void>;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -72,10 +77,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setApiKey(key);
   }, []);
 
-  const signOut = useCallback(() => {
-    clearApiKey(storage());
-    setApiKey(null);
-  }, []);
+  const signOut = useCallback(
+    async (opts: { keyRevoked?: boolean } = {}) => {
+      // A key a wallet sign-in handed out ends here (the coordinator keeps keys you made): best
+      // effort, as signing out must work offline too.
+      if (apiKey && !opts.keyRevoked) {
+        await new GraphQLClient({ apiKey }).request(SIGN_OUT).catch(() => undefined);
+      }
+      clearApiKey(storage());
+      setApiKey(null);
+    },
+    [apiKey],
+  );
 
   const value = useMemo<Session>(
     () => ({ apiKey, client: new GraphQLClient({ apiKey }), live, signIn, signOut }),

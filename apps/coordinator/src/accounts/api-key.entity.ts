@@ -43,4 +43,8 @@ export class ApiKeyEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  /** Handed out by a sign-in (a wallet's) rather than made by the customer: signing out revokes it. */
+  @Column({ type: 'boolean', default: false })
+  session: boolean;
 }

@@ -139,7 +139,7 @@ describe('API keys', () => {
     const [first] = await list(apiKey);
     const last = await revoke(apiKey, first.id);
     expect(last.errors?.[0].extensions?.code).toBe('LAST_API_KEY');
-    expect(last.errors?.[0].message).toMatch(/last live API key.*make another one first/);
+    expect(last.errors?.[0].message).toMatch(/last live API key.*no wallet.*make another key first/);
     expect((await me(apiKey)).status).toBe(200);
 
     const other = await created(apiKey, 'replacement');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { AccountEntity } from './account.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import type { NewApiKey } from './api-key-secret';
@@ -36,12 +36,16 @@ export class ApiKeysRepository {
     );
   }
 
-  /** Adds a key to the account, with no limit (wallet sign-in: a wallet must always get in). */
+  /**
+   * Adds a key to the account, with no limit (wallet sign-in: a wallet must always get in);
+   * `session` marks a key a sign-in hands out, which signing out revokes.
+   */
   insert(
     accountId: string,
     key: NewApiKey,
     label: string,
     tx: EntityManager = this.db.manager,
+    session = false,
   ): Promise<ApiKeyEntity> {
     return tx.getRepository(ApiKeyEntity).save({
       accountId,
@@ -50,7 +54,15 @@ export class ApiKeysRepository {
       label,
       revokedAt: null,
       lastUsedAt: null,
+      session,
     });
+  }
+
+  /** The live key `id` of the account, if it is a session key; null otherwise. */
+  findLiveSession(accountId: string, id: string): Promise<ApiKeyEntity | null> {
+    return this.db
+      .getRepository(ApiKeyEntity)
+      .findOneBy({ id, accountId, session: true, revokedAt: IsNull() });
   }
 
   /**
@@ -72,8 +84,9 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Revokes one of the account's keys unless it is the last live one. A key of another account is
-   * `not_found`, as if it did not exist; a key revoked before is returned as it is.
+   * Revokes one of the account's keys unless it is the last live one of an account without a
+   * wallet (a wallet signs in again; nothing else could). A key of another account is `not_found`,
+   * as if it did not exist; a key revoked before is returned as it is.
    */
   async revokeUnlessLast(
     accountId: string,
@@ -86,7 +99,12 @@ export class ApiKeysRepository {
       const key = await keys.findOneBy({ id, accountId });
       if (!key) return { refused: 'not_found' };
       if (key.revokedAt) return { key };
-      if ((await keys.countBy({ accountId, revokedAt: IsNull() })) <= 1) return { refused: 'last' };
+      const hasWallet = await tx
+        .getRepository(AccountEntity)
+        .exists({ where: { id: accountId, wallet: Not(IsNull()) } });
+      if (!hasWallet && (await keys.countBy({ accountId, revokedAt: IsNull() })) <= 1) {
+        return { refused: 'last' };
+      }
       key.revokedAt = new Date();
       await keys.update({ id }, { revokedAt: key.revokedAt });
       return { key };

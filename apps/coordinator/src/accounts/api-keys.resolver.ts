@@ -25,9 +25,17 @@ export class ApiKeysResolver {
 
   @Mutation(() => ApiKeyDto, {
     description:
-      'Revokes one of your API keys: it stops working at once. The last live key cannot be revoked.',
+      'Revokes one of your API keys: it stops working at once, live subscriptions included. The last live key cannot be revoked unless the account has a wallet to sign in with.',
   })
   revokeApiKey(@CurrentActor() actor: Actor, @Args('id', { type: () => ID }) id: string): Promise<ApiKeyDto> {
     return this.keys.revoke(actor, id);
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      'Signs out: revokes the key of this request if a sign-in (a wallet) handed it out, and says true; keeps a key you made (createAccount, createApiKey), which scripts may use, and says false.',
+  })
+  signOut(@CurrentActor() actor: Actor): Promise<boolean> {
+    return this.keys.signOut(actor);
   }
 }

@@ -41,8 +41,24 @@ export class ApiKeysService {
   }
 
   /**
+   * Ends the caller's sign-in session: revokes the key making the request if a sign-in handed it
+   * out (true), and keeps a key the customer made (false), since scripts may use it too.
+   */
+  async signOut(actor: Actor): Promise<boolean> {
+    const accountId = requireAccount(actor);
+    if (actor.kind !== 'account' || !actor.apiKeyId) return false;
+    const session = await this.keys.findLiveSession(accountId, actor.apiKeyId);
+    if (!session) return false;
+    const result = await this.keys.revokeUnlessLast(accountId, session.id);
+    if ('refused' in result) return false;
+    this.events.publish({ type: 'apikey.revoked', accountId, apiKeyId: session.id });
+    return true;
+  }
+
+  /**
    * Revokes one of the caller's keys: it stops authenticating with the next request. The key in
-   * use may be revoked (that signs this session out), but not the account's last live key.
+   * use may be revoked (that signs this session out), but not the last live key of an account
+   * without a wallet (it could not sign in again).
    */
   async revoke(actor: Actor, id: string): Promise<ApiKeyDto> {
     const accountId = requireAccount(actor);
@@ -53,7 +69,7 @@ export class ApiKeysService {
       if (result.refused === 'last') {
         throw new AppError(
           'LAST_API_KEY',
-          'this is the last live API key of the account; make another one first, or you could not sign in again',
+          'this is the last live API key of the account, which has no wallet to sign in with; make another key first, or you could not sign in again',
         );
       }
       throw new AppError('API_KEY_NOT_FOUND', `no API key ${id} in your account`, 'id');
@@ -87,5 +103,6 @@ function toDto(key: ApiKeyEntity, actor: Actor): ApiKeyDto {
     lastUsedAt: key.lastUsedAt,
     revokedAt: key.revokedAt,
     current: actor.kind === 'account' && actor.apiKeyId === key.id,
+    session: key.session,
   };
 }

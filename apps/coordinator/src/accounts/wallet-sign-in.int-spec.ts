@@ -126,6 +126,54 @@ describe('wallet sign-in', () => {
     ).toBe('25');
   });
 
+  it('signs out by revoking the key the sign-in handed out, keeping keys the customer made', async () => {
+    const wallet = Keypair.generate();
+    const session = await signedIn(wallet);
+    const SIGN_OUT = `mutation { signOut }`;
+    const made = await gql<{ createApiKey: { apiKey: string; key: { session: boolean } } }>(
+      env.url,
+      `mutation { createApiKey(label: "script") { apiKey key { session } } }`,
+      {},
+      session.apiKey,
+    );
+    expect(made.createApiKey.key.session).toBe(false);
+    const keys = await gql<{ apiKeys: { label: string; session: boolean }[] }>(
+      env.url,
+      `{ apiKeys { label session } }`,
+      {},
+      session.apiKey,
+    );
+    expect(keys.apiKeys.map((k) => [k.label.replace(/\d{4}-\d\d-\d\d/, 'DATE'), k.session])).toEqual([
+      ['script', false],
+      ['wallet sign-in DATE', true],
+    ]);
+
+    // A key the customer made is kept: scripts may use it.
+    expect(await gql(env.url, SIGN_OUT, {}, made.createApiKey.apiKey)).toEqual({ signOut: false });
+    expect((await gqlRaw(env.url, `{ me { id } }`, {}, made.createApiKey.apiKey)).errors).toBeUndefined();
+    // The sign-in's key ends.
+    expect(await gql(env.url, SIGN_OUT, {}, session.apiKey)).toEqual({ signOut: true });
+    expect(codeOf(await gqlRaw(env.url, `{ me { id } }`, {}, session.apiKey))?.code).toBe('UNAUTHENTICATED');
+
+    // A wallet's account may revoke its last key too: the wallet signs in again.
+    const lastId = (
+      await gql<{ apiKeys: { id: string; revokedAt: string | null }[] }>(
+        env.url,
+        `{ apiKeys { id revokedAt } }`,
+        {},
+        made.createApiKey.apiKey,
+      )
+    ).apiKeys.find((k) => k.revokedAt === null)!.id;
+    const revoked = await gqlRaw(
+      env.url,
+      `mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`,
+      { id: lastId },
+      made.createApiKey.apiKey,
+    );
+    expect(revoked.errors).toBeUndefined();
+    expect((await signedIn(wallet)).account.id).toBe(session.account.id);
+  });
+
   it('refuses a replayed signature, even when both copies arrive at once', async () => {
     const wallet = Keypair.generate();
     const { message } = await challenge(wallet);

@@ -131,7 +131,14 @@ export class WalletSignInService {
       : await this.accounts.findOrCreateForWallet(wallet, shortWallet(wallet));
     if (created) await this.billing.signupCredit(account.id);
     const key = generateApiKey();
-    await this.keys.insert(account.id, key, `wallet sign-in ${now.toISOString().slice(0, 10)}`);
+    // A session: signing out revokes it, so sign-ins do not leave live keys behind.
+    await this.keys.insert(
+      account.id,
+      key,
+      `wallet sign-in ${now.toISOString().slice(0, 10)}`,
+      undefined,
+      true,
+    );
     return { account, apiKey: key.secret, created };
   }
 }

@@ -458,9 +458,14 @@ export interface ApiKeyView {
   revokedAt: string | null;
   /** The key this browser is signed in with. */
   current: boolean;
+  /** Handed out by a wallet sign-in: signing out revokes it. */
+  session: boolean;
 }
 
-const API_KEY = `id label prefix createdAt lastUsedAt revokedAt current`;
+const API_KEY = `id label prefix createdAt lastUsedAt revokedAt current session`;
+
+/** Ends a wallet sign-in's key (true); a key the customer made is kept (false). */
+export const SIGN_OUT = `mutation SignOut { signOut }`;
 
 export const API_KEYS = `query ApiKeys { apiKeys { ${API_KEY} } }`;
 

@@ -12,10 +12,11 @@ const STATUS_TONE = { 'in use': 'ONLINE', live: 'RUNNING', revoked: 'CANCELLED' 
 
 /**
  * The account's API keys: which one this browser uses, when each was last used; make another (its
- * secret shown once, with a copy button) or revoke one after a confirmation. The last live key
- * cannot be revoked (the coordinator refuses, and the page says why before anyone tries).
+ * secret shown once, with a copy button) or revoke one after a confirmation. The last live key of
+ * an account without a wallet cannot be revoked (the coordinator refuses, and the page says why
+ * before anyone tries); a wallet signs in again.
  */
-export function ApiKeys() {
+export function ApiKeys({ hasWallet }: { hasWallet: boolean }) {
   const { client, signOut } = useSession();
   const { data, error, loading, reload } = useQuery<{ apiKeys: ApiKeyView[] }>(API_KEYS);
   const [label, setLabel] = useState('');
@@ -63,7 +64,7 @@ export function ApiKeys() {
       setConfirming(null);
       if (key.current) {
         // This browser's key no longer works: nothing else on the page can load.
-        signOut();
+        await signOut({ keyRevoked: true });
         navigate('/sign-in');
         return;
       }
@@ -113,10 +114,15 @@ export function ApiKeys() {
           <tbody>
             {keys.map((key) => {
               const status = keyStatus(key);
-              const last = !key.revokedAt && live <= 1;
+              const last = !hasWallet && !key.revokedAt && live <= 1;
               return (
                 <tr key={key.id} data-testid="api-key-row" data-status={status}>
-                  <td className="wrap">{key.label}</td>
+                  <td className="wrap">
+                    {key.label}
+                    {key.session && !key.revokedAt ? (
+                      <div className="muted small">ends when you sign out</div>
+                    ) : null}
+                  </td>
                   <td>
                     <Badge state={STATUS_TONE[status]} label={status} />
                   </td>
@@ -177,7 +183,7 @@ export function ApiKeys() {
       ) : (
         <Empty title="No API keys">Make one below to use the API from scripts.</Empty>
       )}
-      {data && live <= 1 ? (
+      {data && live <= 1 && !hasWallet ? (
         <p className="note">The last live key cannot be revoked; make another one first.</p>
       ) : null}
       {revokeError ? <ErrorNotice error={revokeError} /> : null}

@@ -35,8 +35,8 @@ export function AccountPage() {
           <button
             type="button"
             className="button-secondary"
-            onClick={() => {
-              signOut();
+            onClick={async () => {
+              await signOut();
               navigate('/sign-in');
             }}
           >
@@ -65,7 +65,7 @@ export function AccountPage() {
           </div>
           <LedgerEntries />
           <Deposits />
-          <ApiKeys />
+          <ApiKeys hasWallet={me.wallet !== null} />
         </>
       )}
     </>

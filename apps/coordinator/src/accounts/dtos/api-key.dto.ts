@@ -27,6 +27,9 @@ export class ApiKeyDto {
 
   @Field({ description: 'True for the key this request was made with.' })
   current: boolean;
+
+  @Field({ description: 'Handed out by a sign-in (a wallet): signOut revokes it.' })
+  session: boolean;
 }
 
 @ObjectType()
