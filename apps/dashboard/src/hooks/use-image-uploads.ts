@@ -3,6 +3,7 @@ import { ApiError, isAbort, networkError } from '../api/errors';
 import { sha256Hex, uploadBlob } from '../api/blobs';
 import { BLOB_UPLOAD_PLAN } from '../api/operations';
 import { looksLikeImage, showHead, type ImageFailure, type ImagesProgress } from '../lib/inference-images';
+import { formatBytes } from '../lib/format';
 import { createLimiter } from '../lib/limiter';
 import { useSession } from '../session';
 
@@ -117,25 +118,31 @@ export function useImageUploads(): {
       try {
         for (let at = 0; at < unknown.length; at += PLAN_BATCH) {
           const batch = unknown.slice(at, at + PLAN_BATCH);
-          const { blobUploadPlan } = await client.request<{ blobUploadPlan: { missing: string[] } }>(
-            BLOB_UPLOAD_PLAN,
-            { sha256: batch.map(([sha256]) => sha256) },
-            signal,
-          );
+          const { blobUploadPlan } = await client.request<{
+            blobUploadPlan: { missing: string[]; maxBytes: number };
+          }>(BLOB_UPLOAD_PLAN, { sha256: batch.map(([sha256]) => sha256) }, signal);
           const lacking = new Set(blobUploadPlan.missing);
           for (const [sha256, i] of batch) {
-            if (lacking.has(sha256)) missing.push([sha256, i]);
-            else stored.current.add(sha256);
+            if (!lacking.has(sha256)) stored.current.add(sha256);
+            // The coordinator's own limit, which may be lower than the form's.
+            else if (files[i].size > blobUploadPlan.maxBytes)
+              failures.push({
+                file: i,
+                message: `is ${formatBytes(files[i].size)}, over this coordinator's ${formatBytes(blobUploadPlan.maxBytes)} limit for one file`,
+              });
+            else missing.push([sha256, i]);
           }
         }
       } catch (error) {
         if (!isAbort(error)) for (const [, i] of unknown) fail(i, 'could not be checked', error);
       }
+      if (signal.aborted) return null;
       if (failures.length) {
-        setState({ phase: 'error', failures, retryable: true });
+        // Too large is final; only a failed check is worth retrying.
+        const retryable = failures.every((f) => f.message.startsWith('could not be checked'));
+        setState({ phase: 'error', failures, retryable });
         return failures;
       }
-      if (signal.aborted) return null;
 
       // 3. Upload what the coordinator lacks, with one bar over all the bytes to send.
       const sentBy = new Map<string, number>();
