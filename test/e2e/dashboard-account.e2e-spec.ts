@@ -21,6 +21,8 @@ describe('the dashboard account pages in a browser', () => {
   let page: Page;
   const wallet = Keypair.generate();
   const address = wallet.publicKey.toBase58();
+  /** The key the injected wallet holds now: the first user's, until a test hands it another. */
+  let walletKey = wallet;
   const shortName = `${address.slice(0, 4)}…${address.slice(-4)}`;
   const signed: string[] = [];
   let scriptKey = '';
@@ -50,26 +52,32 @@ describe('the dashboard account pages in a browser', () => {
     await page.exposeFunction('tesseraTestWalletSign', (bytes: number[]) => {
       const message = Buffer.from(bytes);
       signed.push(message.toString('utf8'));
-      return [...Ed25519Keypair.fromSecretKey(wallet.secretKey).sign(message)];
+      return [...Ed25519Keypair.fromSecretKey(walletKey.secretKey).sign(message)];
     });
-    await page.addInitScript((walletAddress: string) => {
+    await page.exposeFunction('tesseraTestWalletAddress', () => walletKey.publicKey.toBase58());
+    await page.addInitScript(() => {
       const g = globalThis as unknown as Record<string, unknown>;
-      const publicKey = { toBase58: () => walletAddress, toString: () => walletAddress };
+      type Key = { toBase58(): string; toString(): string };
       const provider = {
         isPhantom: true,
-        publicKey: null as typeof publicKey | null,
+        publicKey: null as Key | null,
         async connect() {
+          const walletAddress = await (g.tesseraTestWalletAddress as () => Promise<string>)();
+          const publicKey = { toBase58: () => walletAddress, toString: () => walletAddress };
           provider.publicKey = publicKey;
           return { publicKey };
         },
         async signMessage(message: Uint8Array) {
           const sign = g.tesseraTestWalletSign as (bytes: number[]) => Promise<number[]>;
-          return { signature: Uint8Array.from(await sign(Array.from(message))), publicKey };
+          return {
+            signature: Uint8Array.from(await sign(Array.from(message))),
+            publicKey: provider.publicKey,
+          };
         },
       };
       g.phantom = { solana: provider };
       g.solana = provider;
-    }, address);
+    });
   }
 
   async function openAccountPage(heading: string): Promise<void> {
@@ -200,5 +208,25 @@ describe('the dashboard account pages in a browser', () => {
     expect(await page.getByText('wallet sign-in').count()).toBe(0);
     await page.getByText('The last live key cannot be revoked').waitFor();
     await screenshots(page, 'account-other');
+  });
+  it('links a wallet to an account opened by name, which then signs in with it; a wallet serves one account', async () => {
+    // Eve's account has no wallet: the first user's wallet is taken, and the page says so.
+    await page.getByRole('button', { name: 'Link wallet' }).click();
+    const taken = page.getByRole('alert').filter({ hasText: 'already signs in to another account' });
+    await taken.waitFor();
+    expect(await taken.textContent()).toContain(`${address.slice(0, 4)}…${address.slice(-4)}`);
+
+    walletKey = Keypair.generate();
+    const eveWallet = walletKey.publicKey.toBase58();
+    await page.getByRole('button', { name: 'Link wallet' }).click();
+    await page.getByText(`wallet ${eveWallet.slice(0, 6)}…${eveWallet.slice(-6)}`).waitFor();
+    expect(await page.getByRole('button', { name: 'Link wallet' }).count()).toBe(0);
+    expect(signed[signed.length - 1]).toContain('Link this wallet to Tessera account');
+    await screenshots(page, 'account-linked-wallet');
+
+    await signOut();
+    await page.getByRole('button', { name: 'Connect wallet' }).click();
+    await page.waitForURL(url('/jobs'));
+    await openAccountPage('Eve');
   });
 });

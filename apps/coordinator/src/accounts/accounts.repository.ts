@@ -5,6 +5,8 @@ import { AccountEntity } from './account.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import type { NewApiKey } from './api-key-secret';
 
+const UNIQUE_VIOLATION = '23505';
+
 @Injectable()
 export class AccountsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -22,6 +24,26 @@ export class AccountsRepository {
 
   findById(id: string): Promise<AccountEntity | null> {
     return this.db.getRepository(AccountEntity).findOneBy({ id });
+  }
+
+  /**
+   * Links the wallet to an account that has none: the account, or why not (the unique index
+   * decides between two accounts linking one wallet at once).
+   */
+  async linkWallet(accountId: string, wallet: string): Promise<AccountEntity | 'taken' | 'has_wallet'> {
+    try {
+      const result = await this.db
+        .createQueryBuilder()
+        .update(AccountEntity)
+        .set({ wallet })
+        .where('id = :accountId AND wallet IS NULL', { accountId })
+        .execute();
+      if (result.affected !== 1) return 'has_wallet';
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return 'taken';
+      throw error;
+    }
+    return this.db.getRepository(AccountEntity).findOneByOrFail({ id: accountId });
   }
 
   findByWallet(wallet: string): Promise<AccountEntity | null> {

@@ -26,4 +26,8 @@ export class WalletChallengeEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   usedAt: Date | null;
+
+  /** Set when the message links the wallet to this account (linkWallet); null for a sign-in. */
+  @Column({ type: 'uuid', nullable: true })
+  accountId: string | null;
 }

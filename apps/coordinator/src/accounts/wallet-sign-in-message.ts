@@ -23,6 +23,11 @@ export interface SignInMessageFields {
 export const SIGN_IN_STATEMENT =
   'Sign in to Tessera. This gives this browser an API key for your account; it moves no tokens.';
 
+/** The statement of a message that links a wallet to an existing account (linkWallet). */
+export function linkStatement(accountId: string): string {
+  return `Link this wallet to Tessera account ${accountId}: it can then sign in to that account. It moves no tokens.`;
+}
+
 export function buildSignInMessage(f: SignInMessageFields): string {
   return [
     `${f.domain} wants you to sign in with your Solana account:`,

@@ -174,6 +174,63 @@ describe('wallet sign-in', () => {
     expect((await signedIn(wallet)).account.id).toBe(session.account.id);
   });
 
+  it('links a wallet to an account opened by name, which then signs in with it; each message for its purpose only', async () => {
+    const LINK_CHALLENGE = `mutation($w: String!) { walletChallenge(wallet: $w, link: true) { message } }`;
+    const LINK = `mutation($w: String!, $m: String!, $s: String!) { linkWallet(wallet: $w, message: $m, signature: $s) { id wallet } }`;
+    const { createAccount: opened } = await gql<{
+      createAccount: { apiKey: string; account: { id: string } };
+    }>(env.url, `mutation { createAccount(input: { name: "by name" }) { apiKey account { id } } }`);
+    const wallet = Keypair.generate();
+    const address = wallet.publicKey.toBase58();
+    const linkMessage = async (apiKey: string, w = wallet) =>
+      (
+        await gql<{ walletChallenge: { message: string } }>(
+          env.url,
+          LINK_CHALLENGE,
+          { w: w.publicKey.toBase58() },
+          apiKey,
+        )
+      ).walletChallenge.message;
+    const link = (apiKey: string, m: string, w = wallet) =>
+      gqlRaw<{ linkWallet: { id: string; wallet: string } }>(
+        env.url,
+        LINK,
+        { w: w.publicKey.toBase58(), m, s: sign(w, m) },
+        apiKey,
+      );
+
+    // Linking needs a signed-in account; the message names it.
+    expect(codeOf(await gqlRaw(env.url, LINK_CHALLENGE, { w: address }))?.code).toBe('UNAUTHENTICATED');
+    const message = await linkMessage(opened.apiKey);
+    expect(message).toContain(`Link this wallet to Tessera account ${opened.account.id}`);
+    // A link message does not sign in, and a sign-in message does not link.
+    expect(codeOf(await signIn(address, message, sign(wallet, message)))?.code).toBe(
+      'WALLET_CHALLENGE_MISMATCH',
+    );
+    const signInMessage = (await challenge(wallet)).message;
+    expect(codeOf(await link(opened.apiKey, signInMessage))?.code).toBe('WALLET_CHALLENGE_MISMATCH');
+
+    expect((await link(opened.apiKey, message)).data?.linkWallet).toEqual({
+      id: opened.account.id,
+      wallet: address,
+    });
+    expect((await signedIn(wallet)).account.id).toBe(opened.account.id);
+
+    // One wallet per account, one account per wallet.
+    expect(
+      codeOf(
+        await gqlRaw(env.url, LINK_CHALLENGE, { w: Keypair.generate().publicKey.toBase58() }, opened.apiKey),
+      )?.code,
+    ).toBe('ACCOUNT_HAS_WALLET');
+    const { createAccount: other } = await gql<{ createAccount: { apiKey: string } }>(
+      env.url,
+      `mutation { createAccount(input: { name: "other" }) { apiKey } }`,
+    );
+    expect(codeOf(await gqlRaw(env.url, LINK_CHALLENGE, { w: address }, other.apiKey))?.code).toBe(
+      'WALLET_TAKEN',
+    );
+  });
+
   it('refuses a replayed signature, even when both copies arrive at once', async () => {
     const wallet = Keypair.generate();
     const { message } = await challenge(wallet);

@@ -17,6 +17,8 @@ export type AppErrorCode =
   | 'WALLET_CHALLENGE_EXPIRED'
   | 'WALLET_CHALLENGE_USED'
   | 'WALLET_SIGNATURE_INVALID'
+  | 'WALLET_TAKEN'
+  | 'ACCOUNT_HAS_WALLET'
   // input
   | 'BAD_INPUT'
   // jobs
@@ -108,6 +110,8 @@ export function httpStatusOf(code: AppErrorCode): number {
     case 'TOO_MANY_API_KEYS':
     case 'LAST_API_KEY':
     case 'WALLET_CHALLENGE_USED':
+    case 'WALLET_TAKEN':
+    case 'ACCOUNT_HAS_WALLET':
       return 409;
     case 'INSUFFICIENT_FUNDS':
       return 402;

@@ -488,8 +488,13 @@ export interface WalletSignInView {
   account: { id: string; name: string; wallet: string | null };
 }
 
-export const WALLET_CHALLENGE = `mutation WalletChallenge($wallet: String!) {
-  walletChallenge(wallet: $wallet) { wallet message nonce expiresAt }
+export const WALLET_CHALLENGE = `mutation WalletChallenge($wallet: String!, $link: Boolean! = false) {
+  walletChallenge(wallet: $wallet, link: $link) { wallet message nonce expiresAt }
+}`;
+
+/** Links a wallet to the signed-in account (a walletChallenge with link: true, signed). */
+export const LINK_WALLET = `mutation LinkWallet($wallet: String!, $message: String!, $signature: String!) {
+  linkWallet(wallet: $wallet, message: $message, signature: $signature) { id wallet }
 }`;
 
 export const WALLET_SIGN_IN = `mutation WalletSignIn($wallet: String!, $message: String!, $signature: String!) {

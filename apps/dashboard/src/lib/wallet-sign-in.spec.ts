@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/errors';
 import {
   findWallet,
+  linkWalletToAccount,
   signInWithWallet,
   walletName,
   WalletSignInError,
@@ -32,6 +33,7 @@ function fakeApi(answers: { signIn?: () => unknown } = {}) {
   const calls: { query: string; variables: Record<string, unknown> }[] = [];
   const request = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
     calls.push({ query, variables });
+    if (query.includes('linkWallet')) return { linkWallet: { id: 'a', wallet: ADDRESS } } as T;
     if (query.includes('walletChallenge')) {
       return { walletChallenge: { wallet: ADDRESS, message: MESSAGE, nonce: 'n', expiresAt: '' } } as T;
     }
@@ -69,6 +71,19 @@ describe('wallet sign-in', () => {
     expect(steps).toEqual(['connecting', 'signing', 'checking']);
     expect(api.calls[0].variables).toEqual({ wallet: ADDRESS });
     expect(new TextDecoder().decode(wallet.signed[0])).toBe(MESSAGE);
+    expect(api.calls[1].variables).toEqual({
+      wallet: ADDRESS,
+      message: MESSAGE,
+      signature: bs58.encode(SIGNATURE),
+    });
+  });
+
+  it('links a wallet with a link message: the same signing, sent to linkWallet', async () => {
+    const wallet = fakeWallet();
+    const api = fakeApi();
+    expect(await linkWalletToAccount(wallet, api.request)).toBe(ADDRESS);
+    expect(api.calls[0].variables).toEqual({ wallet: ADDRESS, link: true });
+    expect(api.calls[1].query).toContain('linkWallet');
     expect(api.calls[1].variables).toEqual({
       wallet: ADDRESS,
       message: MESSAGE,

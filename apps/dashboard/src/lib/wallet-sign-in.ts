@@ -1,5 +1,6 @@
 import bs58 from 'bs58';
 import {
+  LINK_WALLET,
   WALLET_CHALLENGE,
   WALLET_SIGN_IN,
   type WalletChallengeView,
@@ -70,6 +71,31 @@ export async function signInWithWallet(
   request: Request,
   onStep: (step: WalletStep) => void = () => {},
 ): Promise<WalletSignInView> {
+  const signed = await connectAndSign(wallet, request, onStep, false);
+  const { walletSignIn } = await request<{ walletSignIn: WalletSignInView }>(WALLET_SIGN_IN, signed);
+  return walletSignIn;
+}
+
+/**
+ * The same steps with a link message, signed in (`request` sends the account's key): the wallet is
+ * linked to the account, which can then sign in with it. Returns the wallet's address.
+ */
+export async function linkWalletToAccount(
+  wallet: SolanaWallet,
+  request: Request,
+  onStep: (step: WalletStep) => void = () => {},
+): Promise<string> {
+  const signed = await connectAndSign(wallet, request, onStep, true);
+  const { linkWallet } = await request<{ linkWallet: { wallet: string } }>(LINK_WALLET, signed);
+  return linkWallet.wallet;
+}
+
+async function connectAndSign(
+  wallet: SolanaWallet,
+  request: Request,
+  onStep: (step: WalletStep) => void,
+  link: boolean,
+): Promise<{ wallet: string; message: string; signature: string }> {
   onStep('connecting');
   const connected = await fromWallet(() => wallet.connect());
   const publicKey = (connected && connected.publicKey) || wallet.publicKey;
@@ -80,9 +106,10 @@ export async function signInWithWallet(
       'The wallet did not share an address; unlock it and try again.',
     );
   }
-  const { walletChallenge } = await request<{ walletChallenge: WalletChallengeView }>(WALLET_CHALLENGE, {
-    wallet: address,
-  });
+  const { walletChallenge } = await request<{ walletChallenge: WalletChallengeView }>(
+    WALLET_CHALLENGE,
+    link ? { wallet: address, link: true } : { wallet: address },
+  );
   onStep('signing');
   const signed = await fromWallet(() =>
     wallet.signMessage(new TextEncoder().encode(walletChallenge.message), 'utf8'),
@@ -92,12 +119,7 @@ export async function signInWithWallet(
     throw new WalletSignInError('bad-signature', 'The wallet returned something that is not a signature.');
   }
   onStep('checking');
-  const { walletSignIn } = await request<{ walletSignIn: WalletSignInView }>(WALLET_SIGN_IN, {
-    wallet: address,
-    message: walletChallenge.message,
-    signature: bs58.encode(bytes),
-  });
-  return walletSignIn;
+  return { wallet: address, message: walletChallenge.message, signature: bs58.encode(bytes) };
 }
 
 /** Runs a wallet call; a refusal by the user (EIP-1193 code 4001) reads as such. */

@@ -1,5 +1,6 @@
 import { ME, type AccountView } from '../api/operations';
 import { ApiKeys } from '../components/api-keys';
+import { LinkWallet } from '../components/link-wallet';
 import { PageHeader, useTitle } from '../components/layout';
 import { Deposits, LedgerEntries } from '../components/ledger';
 import { ErrorNotice, Loading, Mono, Stat } from '../components/ui';
@@ -66,6 +67,7 @@ export function AccountPage() {
           <LedgerEntries />
           <Deposits />
           <ApiKeys hasWallet={me.wallet !== null} />
+          {me.wallet === null ? <LinkWallet onLinked={reload} /> : null}
         </>
       )}
     </>

@@ -12,7 +12,7 @@ export class ApiKeysAndWallets1764950000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const sql of [
-      `CREATE TABLE "wallet_challenge" ("nonce" character varying(64) NOT NULL, "wallet" character varying(44) NOT NULL, "message" text NOT NULL, "issued_at" TIMESTAMP WITH TIME ZONE NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_fbe7816ace8eae062f96cd4f2bc" PRIMARY KEY ("nonce"))`,
+      `CREATE TABLE "wallet_challenge" ("nonce" character varying(64) NOT NULL, "wallet" character varying(44) NOT NULL, "message" text NOT NULL, "issued_at" TIMESTAMP WITH TIME ZONE NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, "account_id" uuid, CONSTRAINT "PK_fbe7816ace8eae062f96cd4f2bc" PRIMARY KEY ("nonce"))`,
       `CREATE INDEX "wallet_challenge_expires_idx" ON "wallet_challenge"  ("expires_at") `,
       `ALTER TABLE "account" ADD "wallet" character varying(44)`,
       `ALTER TABLE "api_key" ADD "last_used_at" TIMESTAMP WITH TIME ZONE`,
