@@ -5,7 +5,7 @@ import { EarningsError, EarningsView, fetchEarnings, formatEarnings } from './ea
 const view: EarningsView = {
   address: 'Prov1der',
   owner: '0wner',
-  earnings: { pending: '0.5', inFlight: '0', paid: '12.25', currency: 'TSR' },
+  earnings: { pending: '0.5', inFlight: '0', paid: '12.25', fromChecks: '0.75', currency: 'TSR' },
   banned: false,
   record: { checksPassed: 30, checksFailed: 0, reputation: 31 / 32, checkRate: 0.84, banReason: null },
   payouts: [
@@ -49,7 +49,7 @@ describe('tessera-agent earnings', () => {
     answer = { data: { provider: view } };
     expect(await fetchEarnings(url, 'Prov1der', 5)).toEqual(view);
     expect(asked?.variables).toEqual({ id: 'Prov1der', limit: 5 });
-    expect(asked?.query).toContain('earnings { pending inFlight paid currency }');
+    expect(asked?.query).toContain('earnings { pending inFlight paid fromChecks currency }');
   });
 
   it('says what to do when the coordinator does not know the machine yet', async () => {
@@ -74,6 +74,7 @@ describe('tessera-agent earnings', () => {
         'pending    0.5 TSR   earned, paid out once it reaches the payout minimum',
         'in flight  0 TSR   in a transaction not final yet',
         'paid       12.25 TSR',
+        "           of all these, 0.75 TSR for re-running other providers' spot-checks",
         '',
         'spot-checks  30 passed, 0 failed; reputation 0.97; the next task is checked with probability 84 %',
         '',
@@ -82,6 +83,13 @@ describe('tessera-agent earnings', () => {
         '',
       ].join('\n'),
     );
-    expect(formatEarnings({ ...view, owner: 'Prov1der', payouts: [] })).toContain('(its own address)');
+    const own = formatEarnings({
+      ...view,
+      owner: 'Prov1der',
+      payouts: [],
+      earnings: { ...view.earnings, fromChecks: '0' },
+    });
+    expect(own).toContain('(its own address)');
+    expect(own).not.toContain('of all these');
   });
 });

@@ -18,7 +18,7 @@ export interface PayoutView {
 export interface EarningsView {
   address: string;
   owner: string;
-  earnings: { pending: string; inFlight: string; paid: string; currency: string };
+  earnings: { pending: string; inFlight: string; paid: string; fromChecks: string; currency: string };
   payouts: PayoutView[];
   banned: boolean;
   record: {
@@ -34,7 +34,7 @@ const QUERY = `query Earnings($id: ID!, $limit: Int!) {
   provider(id: $id) {
     address owner banned
     record { checksPassed checksFailed reputation checkRate banReason }
-    earnings { pending inFlight paid currency }
+    earnings { pending inFlight paid fromChecks currency }
     payouts(limit: $limit) { state amount currency wallet signature explorerUrl transfers createdAt finishedAt }
   }
 }`;
@@ -81,7 +81,7 @@ export async function fetchEarnings(
 
 /** The human report: balances, then the latest payouts with their transactions. */
 export function formatEarnings(view: EarningsView): string {
-  const { pending, inFlight, paid, currency } = view.earnings;
+  const { pending, inFlight, paid, fromChecks, currency } = view.earnings;
   const lines = [
     `provider  ${view.address}`,
     `paid to   ${view.owner}${view.owner === view.address ? ' (its own address)' : ' (owner wallet)'}`,
@@ -89,6 +89,9 @@ export function formatEarnings(view: EarningsView): string {
     `pending    ${pending} ${currency}   earned, paid out once it reaches the payout minimum`,
     `in flight  ${inFlight} ${currency}   in a transaction not final yet`,
     `paid       ${paid} ${currency}`,
+    ...(Number(fromChecks) > 0
+      ? [`           of all these, ${fromChecks} ${currency} for re-running other providers' spot-checks`]
+      : []),
     '',
     `spot-checks  ${view.record.checksPassed} passed, ${view.record.checksFailed} failed; reputation ${view.record.reputation.toFixed(2)}; ` +
       `the next task is checked with probability ${Math.round(view.record.checkRate * 100)} %`,
