@@ -3,11 +3,8 @@ import type { Lease } from '@tessera/protocol';
 import { CheatingProvider, eventually, gql } from '@tessera/testing';
 import { DataSource } from 'typeorm';
 import { startTestCoordinator, TestCoordinator } from '../../test/coordinator-harness';
-import { AccountsService } from '../accounts/accounts.service';
-import { ANONYMOUS } from '../auth/actor';
-import { BlobsService } from '../blobs/blobs.service';
+import { InferenceWork } from '../../test/inference-work';
 import { ProviderGateway } from '../gateway/provider-gateway';
-import { JobsRepository } from '../jobs/jobs.repository';
 import { JobsService } from '../jobs/jobs.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { ledgerAccount } from '../ledger/ledger-account';
@@ -28,6 +25,7 @@ describe('billing through the coordinator', () => {
   let db: DataSource;
   let accountId: string;
   let apiKey: string;
+  let work: InferenceWork;
   let ledger: LedgerService;
   const open: CheatingProvider[] = [];
 
@@ -40,9 +38,8 @@ describe('billing through the coordinator', () => {
     db = env.get(getDataSourceToken());
     ledger = env.get(LedgerService);
     (env.get(ProviderGateway) as unknown as { claimWaitMs: number }).claimWaitMs = 1000;
-    const created = await env.get<AccountsService>(AccountsService).createAccount(ANONYMOUS, 'billing');
-    accountId = created.account.id;
-    apiKey = created.apiKey;
+    work = await InferenceWork.forNewAccount(env, 'billing');
+    ({ accountId, apiKey } = work);
   });
   afterEach(() => {
     for (const p of open.splice(0)) p.close();
@@ -56,51 +53,8 @@ describe('billing through the coordinator', () => {
   }
 
   /** A priced job of `tasks` inference shards, reserved as submission reserves it. */
-  async function pricedJob(tasks: number, estimatedCost: string): Promise<string> {
-    const blobs = env.get<BlobsService>(BlobsService);
-    const rows = await blobs.storeForAccount(
-      accountId,
-      Buffer.from(
-        Array.from({ length: ROWS }, (_, i) => JSON.stringify({ id: i, inputs: { x: [[i]] } })).join('\n') +
-          '\n',
-      ),
-    );
-    const model = await blobs.storeForAccount(accountId, Buffer.from(`model ${Math.random()}`));
-    const id = crypto.randomUUID();
-    const billing = env.get<BillingService>(BillingService);
-    await billing.reserve(id, accountId, billing.capOf({ estimatedCost: Number(estimatedCost) }));
-    await env.get<JobsRepository>(JobsRepository).create({
-      id,
-      accountId,
-      kind: 'inference',
-      name: 'priced',
-      params: { estimatedCost: Number(estimatedCost), currency: 'TSR' },
-      priority: 0,
-      maxAttempts: 3,
-      tasks: Array.from({ length: tasks }, (_, index) => ({
-        index,
-        params: {
-          firstRow: index * ROWS,
-          rows: ROWS,
-          batchSize: 1,
-          device: 'CPU',
-          inputs: [{ name: 'x', type: 'float32', dims: [-1, 1] }],
-          outputs: [{ name: 'y', type: 'float32', dims: [-1, 1] }],
-          preprocess: null,
-          postprocess: null,
-        },
-        image: 'tessera/onnx:1',
-        requirements: { cpus: 1, memoryBytes: 2 ** 28, gpus: 0, vramBytes: 0 },
-        timeoutSec: 120,
-        inputs: [
-          { sha256: model.sha256, size: model.size, path: 'model.onnx' },
-          { sha256: rows.sha256, size: rows.size, path: 'rows.jsonl' },
-        ],
-        items: ROWS,
-      })),
-    });
-    return id;
-  }
+  const pricedJob = (tasks: number, estimatedCost: string): Promise<string> =>
+    work.job({ rows: Array<number>(tasks).fill(ROWS), estimatedCost: Number(estimatedCost), name: 'priced' });
 
   const rows = (lease: Lease, text?: (row: number) => string) => {
     const p = lease.task.params as { firstRow: number; rows: number; check?: { rows: number[] } };
