@@ -1,23 +1,8 @@
-import { useEffect, useState } from 'react';
-import {
-  findWallet,
-  linkWalletToAccount,
-  walletName,
-  WalletSignInError,
-  type SolanaWallet,
-  type WalletHost,
-  type WalletStep,
-} from '../lib/wallet-sign-in';
+import { useState } from 'react';
+import { linkWalletToAccount, walletName, type WalletStep } from '../lib/wallet-sign-in';
 import { useSession } from '../session';
-import { ErrorNotice, Note, Section } from './ui';
-
-const STEP_WORDS: Record<WalletStep, string> = {
-  connecting: 'Waiting for the wallet to connect…',
-  signing: 'Approve the message in the wallet…',
-  checking: 'Checking the signature…',
-};
-
-const host = () => (typeof window === 'undefined' ? undefined : (window as unknown as WalletHost));
+import { Note, Section } from './ui';
+import { stepWords, useInjectedWallet, WalletFailure } from './wallet-sign-in';
 
 /**
  * For an account opened by name or API key: link the browser's Solana wallet (it signs a one-time
@@ -25,18 +10,13 @@ const host = () => (typeof window === 'undefined' ? undefined : (window as unkno
  */
 export function LinkWallet({ onLinked }: { onLinked(): void }) {
   const { client } = useSession();
-  const [wallet, setWallet] = useState<SolanaWallet | null>(() => findWallet(host()));
-  useEffect(() => {
-    const look = () => setWallet(findWallet(host()));
-    window.addEventListener('load', look);
-    return () => window.removeEventListener('load', look);
-  }, []);
+  const { wallet, current: currentWallet } = useInjectedWallet();
   const [step, setStep] = useState<WalletStep | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const onLink = async () => {
-    const current = findWallet(host()) ?? wallet;
-    if (!current) return setWallet(null);
+    const current = currentWallet();
+    if (!current) return;
     setError(null);
     try {
       await linkWalletToAccount(current, (query, variables) => client.request(query, variables), setStep);
@@ -57,20 +37,14 @@ export function LinkWallet({ onLinked }: { onLinked(): void }) {
               Link {walletName(wallet)} to this account to sign in with it instead of an API key. It signs a
               one-time message naming this account; no tokens move. A wallet signs in to one account only.
             </p>
-            {error instanceof WalletSignInError ? (
-              <div className="notice notice-error" role="alert">
-                <p>{error.message}</p>
-              </div>
-            ) : error ? (
-              <ErrorNotice error={error} />
-            ) : null}
+            <WalletFailure error={error} />
             <div className="row">
               <button type="button" onClick={() => void onLink()} disabled={step !== null}>
                 {step ? 'Linking…' : 'Link wallet'}
               </button>
               {step ? (
                 <span className="muted" role="status">
-                  {STEP_WORDS[step]}
+                  {stepWords(step, 'message')}
                 </span>
               ) : null}
             </div>

@@ -12,21 +12,20 @@ import {
 import { shortAddress } from '../lib/format';
 import { ErrorNotice, Note, Section } from './ui';
 
-const STEP_WORDS: Record<WalletStep, string> = {
-  connecting: 'Waiting for the wallet to connect…',
-  signing: 'Approve the sign-in message in the wallet…',
-  checking: 'Checking the signature…',
-};
+/** What the page says while a wallet flow waits, naming the message the wallet is asked to sign. */
+export function stepWords(step: WalletStep, message: string): string {
+  if (step === 'connecting') return 'Waiting for the wallet to connect…';
+  if (step === 'signing') return `Approve the ${message} in the wallet…`;
+  return 'Checking the signature…';
+}
 
 const host = () => (typeof window === 'undefined' ? undefined : (window as unknown as WalletHost));
 
 /**
- * Sign in with the browser's Solana wallet (Phantom and wallets with its injected API): the wallet
- * signs a one-time message from the coordinator, which answers with an API key for this browser,
- * opening an account for the wallet on its first sign-in. Without a wallet, a note says so.
+ * The browser's Solana wallet, looked for again once the page has loaded (wallet extensions inject
+ * themselves while it loads); `current()` looks again at the moment of use.
  */
-export function WalletSignIn({ onSignedIn }: { onSignedIn(apiKey: string): void }) {
-  // Wallet extensions inject themselves while the page loads: look again once it has.
+export function useInjectedWallet(): { wallet: SolanaWallet | null; current(): SolanaWallet | null } {
   const [wallet, setWallet] = useState<SolanaWallet | null>(() => findWallet(host()));
   useEffect(() => {
     const look = () => setWallet(findWallet(host()));
@@ -34,13 +33,42 @@ export function WalletSignIn({ onSignedIn }: { onSignedIn(apiKey: string): void 
     window.addEventListener('load', look);
     return () => window.removeEventListener('load', look);
   }, []);
+  return {
+    wallet,
+    current: () => {
+      const found = findWallet(host()) ?? wallet;
+      if (!found) setWallet(null);
+      return found;
+    },
+  };
+}
+
+/** A wallet flow's failure: the wallet's own in its words, the coordinator's as an API error. */
+export function WalletFailure({ error }: { error: unknown }) {
+  if (!error) return null;
+  return error instanceof WalletSignInError ? (
+    <div className="notice notice-error" role="alert">
+      <p>{error.message}</p>
+    </div>
+  ) : (
+    <ErrorNotice error={error} />
+  );
+}
+
+/**
+ * Sign in with the browser's Solana wallet (Phantom and wallets with its injected API): the wallet
+ * signs a one-time message from the coordinator, which answers with an API key for this browser,
+ * opening an account for the wallet on its first sign-in. Without a wallet, a note says so.
+ */
+export function WalletSignIn({ onSignedIn }: { onSignedIn(apiKey: string): void }) {
+  const { wallet, current: currentWallet } = useInjectedWallet();
   const [step, setStep] = useState<WalletStep | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [signedIn, setSignedIn] = useState<{ address: string; created: boolean } | null>(null);
 
   const onConnect = async () => {
-    const current = findWallet(host()) ?? wallet;
-    if (!current) return setWallet(null);
+    const current = currentWallet();
+    if (!current) return;
     setError(null);
     try {
       const client = new GraphQLClient();
@@ -67,13 +95,7 @@ export function WalletSignIn({ onSignedIn }: { onSignedIn(apiKey: string): void 
               {walletName(wallet)} signs a one-time message from this coordinator; no tokens move and no
               transaction is sent. The first sign-in with a wallet opens an account for it.
             </p>
-            {error instanceof WalletSignInError ? (
-              <div className="notice notice-error" role="alert">
-                <p>{error.message}</p>
-              </div>
-            ) : error ? (
-              <ErrorNotice error={error} />
-            ) : null}
+            <WalletFailure error={error} />
             {signedIn ? (
               <p role="status">
                 Signed in with {shortAddress(signedIn.address, 6)}
@@ -86,7 +108,7 @@ export function WalletSignIn({ onSignedIn }: { onSignedIn(apiKey: string): void 
               </button>
               {step ? (
                 <span className="muted" role="status">
-                  {STEP_WORDS[step]}
+                  {stepWords(step, 'sign-in message')}
                 </span>
               ) : null}
             </div>
