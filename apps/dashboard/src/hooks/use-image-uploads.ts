@@ -115,6 +115,7 @@ export function useImageUploads(): {
         failures.push({ file, message: `${what}: ${apiError.message}` });
       };
       const unknown = [...byHash].filter(([sha256]) => !stored.current.has(sha256));
+      let tooLarge = false;
       try {
         for (let at = 0; at < unknown.length; at += PLAN_BATCH) {
           const batch = unknown.slice(at, at + PLAN_BATCH);
@@ -125,12 +126,13 @@ export function useImageUploads(): {
           for (const [sha256, i] of batch) {
             if (!lacking.has(sha256)) stored.current.add(sha256);
             // The coordinator's own limit, which may be lower than the form's.
-            else if (files[i].size > blobUploadPlan.maxBytes)
+            else if (files[i].size > blobUploadPlan.maxBytes) {
+              tooLarge = true;
               failures.push({
                 file: i,
                 message: `is ${formatBytes(files[i].size)}, over this coordinator's ${formatBytes(blobUploadPlan.maxBytes)} limit for one file`,
               });
-            else missing.push([sha256, i]);
+            } else missing.push([sha256, i]);
           }
         }
       } catch (error) {
@@ -139,8 +141,7 @@ export function useImageUploads(): {
       if (signal.aborted) return null;
       if (failures.length) {
         // Too large is final; only a failed check is worth retrying.
-        const retryable = failures.every((f) => f.message.startsWith('could not be checked'));
-        setState({ phase: 'error', failures, retryable });
+        setState({ phase: 'error', failures, retryable: !tooLarge });
         return failures;
       }
 
