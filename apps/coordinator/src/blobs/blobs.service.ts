@@ -145,9 +145,10 @@ export class BlobsService {
     if (bad >= 0) {
       throw new AppError('BAD_INPUT', `sha256[${bad}] is not a lowercase hex SHA-256 digest`, 'sha256');
     }
-    const granted = await this.blobs.grantedAmong([...new Set(sha256s)], actor.accountId);
+    const unique = [...new Set(sha256s)];
+    const granted = await this.blobs.grantedAmong(unique, actor.accountId);
     return {
-      missing: [...new Set(sha256s)].filter((s) => !granted.has(s)),
+      missing: unique.filter((s) => !granted.has(s)),
       maxBytes: this.config.blobs.maxBytes,
     };
   }
