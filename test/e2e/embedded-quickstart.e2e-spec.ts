@@ -117,7 +117,10 @@ describe('embedded defaults (the quick start)', () => {
     let paidTotal = 0;
     let checkPayTotal = 0;
     for (const agent of agents) {
-      const record = await eventually(async () => {
+      // Settled: nothing pending or in flight, and the chain holds what the record says was paid. A
+      // verifier's pay for the last spot-check can land just after the job completes, and then goes
+      // out in a later payout: read both again until they agree.
+      const { record, onChain } = await eventually(async () => {
         const { provider } = await gql<{
           provider: {
             owner: string;
@@ -128,18 +131,19 @@ describe('embedded defaults (the quick start)', () => {
           `query($id: ID!) { provider(id: $id) { owner earnings { pending inFlight paid fromChecks } } }`,
           { id: agent.address },
         );
-        return (
-          provider.earnings.pending === '0' &&
-          provider.earnings.inFlight === '0' &&
-          Number(provider.earnings.paid) > 0 &&
-          provider
+        if (
+          provider.earnings.pending !== '0' ||
+          provider.earnings.inFlight !== '0' ||
+          !(Number(provider.earnings.paid) > 0)
+        )
+          return false;
+        const account = splToken.getAssociatedTokenAddressSync(
+          new PublicKey(chain.mint),
+          new PublicKey(provider.owner),
         );
+        const balance = (await connection.getTokenAccountBalance(account, 'finalized')).value.uiAmountString;
+        return balance === provider.earnings.paid && { record: provider, onChain: balance };
       }, 60_000);
-      const account = splToken.getAssociatedTokenAddressSync(
-        new PublicKey(chain.mint),
-        new PublicKey(record.owner),
-      );
-      const onChain = (await connection.getTokenAccountBalance(account, 'finalized')).value.uiAmountString;
       expect({ agent: agent.address, onChain }).toEqual({
         agent: agent.address,
         onChain: record.earnings.paid,

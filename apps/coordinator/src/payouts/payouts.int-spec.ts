@@ -4,7 +4,7 @@ import { Connection, Keypair, ParsedInstruction, PublicKey } from '@solana/web3.
 import bs58 from 'bs58';
 import { DataSource } from 'typeorm';
 import { LocalChain } from '@tessera/chain';
-import { gql, testCapabilities } from '@tessera/testing';
+import { eventually, gql, testCapabilities } from '@tessera/testing';
 import { startTestCoordinator, TestCoordinator } from '../../test/coordinator-harness';
 import { ChainService } from '../chain/chain.service';
 import { CrashPoints, SimulatedCrash } from '../common/crash-points';
@@ -129,7 +129,11 @@ describe('the payout worker', () => {
       { owners: true },
     );
     // A third of the wallets already hold a token account; the worker creates the others.
-    for (const p of providers.slice(0, 4)) await local.createAssociatedTokenAccount(chain.mint, p.wallet);
+    for (const p of providers.slice(0, 4)) {
+      const account = await local.createAssociatedTokenAccount(chain.mint, p.wallet);
+      // The worker looks for token accounts at 'confirmed': wait until these are, or it creates them too.
+      await eventually(async () => (await connection.getAccountInfo(account, 'confirmed')) !== null);
+    }
     const treasuryBefore = await chain.tokenBalance(chain.treasuryTokenAccount);
 
     const runs = await runUntilSettled();
